@@ -1,0 +1,84 @@
+"""Result cache: a snippet that passed is not rerun until something that could change
+its output changes.
+
+The key covers the snippet source, its expected output, the gate's own runner and sandbox
+(they set the environment), the Python version, every installed distribution and version,
+and the sha256 of each seeded tokenizer/model file.  Data files are found by running: the
+sandbox records what the snippet read under ``snippets/``, and their hashes are stored in
+the entry and rechecked before a hit is trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from scripts import seed
+from scripts.seed import sha256_file
+
+GATE_FILES = (Path(__file__).with_name("runner.py"), Path(__file__).parent / "sandbox" / "sitecustomize.py")
+
+
+def results_dir(root: Path) -> Path:
+    return seed.cache_root(root) / "snippet-results"
+
+
+@lru_cache(maxsize=1)
+def installed_packages() -> tuple[str, ...]:
+    """Exact ``name==version`` of every distribution the snippets can import."""
+    return tuple(sorted({f"{d.metadata['Name'].lower()}=={d.version}" for d in metadata.distributions()}))
+
+
+def environment_fingerprint(root: Path) -> str:
+    """Everything outside the snippet that can change what it prints, as one hash."""
+    facts = {
+        "python": sys.version,
+        "packages": list(installed_packages()),
+        "models": seed.seed(root),
+        "gate": [sha256_file(p) for p in GATE_FILES],
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def snippet_key(root: Path, snippet: Path, expected: Path, fingerprint: str) -> str:
+    parts = [snippet.relative_to(root).as_posix(), sha256_file(snippet), sha256_file(expected), fingerprint]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def entry_path(root: Path, snippet: Path) -> Path:
+    name = hashlib.sha256(snippet.relative_to(root).as_posix().encode()).hexdigest()[:24]
+    return results_dir(root) / f"{name}.json"
+
+
+def is_fresh(root: Path, snippet: Path, key: str) -> bool:
+    """True when a pass with this key is recorded and every data file it read is unchanged."""
+    try:
+        entry = json.loads(entry_path(root, snippet).read_text())
+    except (OSError, ValueError):
+        return False
+    if entry.get("key") != key:
+        return False
+    for rel, digest in entry.get("reads", {}).items():
+        path = root / rel
+        if not path.is_file() or sha256_file(path) != digest:
+            return False
+    return True
+
+
+def record_pass(root: Path, snippet: Path, key: str, reads: list[Path]) -> None:
+    """Remember a pass together with the hashes of the data files the run read."""
+    base = root.resolve()
+    entry = {
+        "snippet": snippet.relative_to(root).as_posix(),
+        "key": key,
+        "reads": {p.relative_to(base).as_posix(): sha256_file(p) for p in reads},
+    }
+    path = entry_path(root, snippet)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entry, indent=1, sort_keys=True))
+    tmp.replace(path)

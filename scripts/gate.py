@@ -1,0 +1,263 @@
+"""The snippet gate: every output shown on a page is what its code prints today.
+
+``check`` runs each snippet (or trusts a cached pass), compares stdout byte for byte with
+the committed ``.out`` beside it, and reports a unified diff naming the snippet and the
+pages that include it.  ``update`` rewrites ``.out`` files from real runs.  The Make
+targets, the tests and the MkDocs hook all call these functions; nothing lives only in
+one of them.
+
+    python -m scripts.gate check [SNIPPET ...] [--no-cache] [--jobs N] [--root DIR]
+    python -m scripts.gate update [SNIPPET ...] [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+import os
+import sys
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts import cache, pages, runner
+
+ROOT = Path(__file__).resolve().parents[1]
+FALLBACK_TIMEOUT = 90.0
+
+
+class SnippetError(Exception):
+    """A snippet could not produce a usable output; the message names the file."""
+
+
+@dataclass
+class Outcome:
+    snippet: str  # path relative to the project root
+    status: str  # "passed", "cached", "updated", "unchanged" or "failed"
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def discover(root: Path) -> list[Path]:
+    """Every ``*.py`` under ``snippets/`` whose file name does not start with ``_``."""
+    return sorted(p for p in (root / "snippets").rglob("*.py") if not p.name.startswith("_"))
+
+
+def expected_path(snippet: Path) -> Path:
+    return snippet.with_suffix(".out")
+
+
+def timeout_for(root: Path, rel: str) -> float:
+    """``[tool.snippets]`` in pyproject.toml: a default and per-snippet overrides."""
+    try:
+        conf = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["snippets"]
+    except (OSError, KeyError):
+        return FALLBACK_TIMEOUT
+    return float(conf.get("timeout", {}).get(rel, conf.get("default-timeout", FALLBACK_TIMEOUT)))
+
+
+def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
+    """The run's stdout, or a SnippetError saying exactly why there is no usable output."""
+    if run.timed_out:
+        raise SnippetError(f"{rel} hangs: killed after the {timeout:g} s timeout "
+                           f"(raise it under [tool.snippets.timeout] in pyproject.toml if it is just slow)")
+    if run.returncode == runner.NETWORK_EXIT:
+        raise SnippetError(f"{rel} reached for the network, which snippets may not do:\n{tail(run.stderr)}")
+    if run.returncode == runner.WRITE_EXIT:
+        raise SnippetError(f"{rel} tried to write into the project:\n{tail(run.stderr)}")
+    if run.returncode != 0:
+        raise SnippetError(f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}")
+    try:
+        run.stdout.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SnippetError(f"{rel} printed bytes that are not UTF-8 (at byte {err.start}: "
+                           f"{run.stdout[err.start:err.start + 8]!r})") from None
+    if not run.stdout:
+        said = f" but wrote to stderr:\n{tail(run.stderr)}" if run.stderr.strip() else ""
+        raise SnippetError(f"{rel} printed nothing on stdout{said}")
+    return run.stdout
+
+
+def tail(text: str, lines: int = 40) -> str:
+    """The end of a long stderr (a traceback's useful part is last), indented."""
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join("    " + line for line in kept)
+
+
+def drift_report(root: Path, rel: str, expected: bytes, actual: bytes) -> str:
+    """A unified diff of expected vs actual output, naming the snippet and its pages."""
+    out_rel = Path(rel).with_suffix(".out").as_posix()
+    shown_on = pages.pages_by_include(root).get(out_rel) or ["(no page includes it)"]
+    diff = difflib.unified_diff(
+        expected.decode("utf-8", "replace").splitlines(keepends=True),
+        actual.decode("utf-8", "replace").splitlines(keepends=True),
+        fromfile=f"{out_rel} (expected, committed)", tofile=f"{rel} (actual output)",
+    )
+    body = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
+    return (f"{rel}: output differs from {out_rel}\n  shown on: {', '.join(shown_on)}\n"
+            f"  accept the new output with: make update SNIPPET={rel}\n{body}")
+
+
+@dataclass
+class Fresh:
+    """One real run: its usable output, or the reason there is none."""
+
+    output: bytes | None
+    error: str
+    seconds: float
+    reads: list[Path]
+
+
+def run_fresh(root: Path, snippet: Path) -> Fresh:
+    rel, started = snippet.relative_to(root).as_posix(), time.perf_counter()
+    timeout = timeout_for(root, rel)
+    run = runner.run_snippet(root, snippet, timeout)
+    seconds = max(time.perf_counter() - started, 1e-3)
+    try:
+        return Fresh(output_of(rel, run, timeout), "", seconds, run.reads)
+    except SnippetError as err:
+        return Fresh(None, str(err), seconds, run.reads)
+
+
+def run_and_compare(root: Path, snippet: Path, key: str | None) -> Outcome:
+    """Run one snippet fresh and compare it with its expected file (check mode)."""
+    rel, fresh = snippet.relative_to(root).as_posix(), run_fresh(root, snippet)
+    if fresh.output is None:
+        return Outcome(rel, "failed", fresh.error, fresh.seconds)
+    expected = expected_path(snippet).read_bytes()
+    if fresh.output != expected:
+        return Outcome(rel, "failed", drift_report(root, rel, expected, fresh.output), fresh.seconds)
+    if key is not None:
+        cache.record_pass(root, snippet, key, fresh.reads)
+    return Outcome(rel, "passed", "", fresh.seconds)
+
+
+def check(root: Path = ROOT, only: list[Path] | None = None, use_cache: bool = True,
+          jobs: int | None = None) -> list[Outcome]:
+    """Check snippets in parallel; a cached pass is trusted only if its key still matches."""
+    snippets = only or discover(root)
+    fingerprint = cache.environment_fingerprint(root) if use_cache else ""
+    outcomes, todo = {}, []
+    for snippet in snippets:
+        rel = snippet.relative_to(root).as_posix()
+        if not expected_path(snippet).exists():
+            outcomes[rel] = Outcome(rel, "failed", f"{rel} has no expected output: "
+                                    f"{expected_path(snippet).relative_to(root)} is missing "
+                                    f"(create it from a real run with: make update SNIPPET={rel})")
+            continue
+        key = cache.snippet_key(root, snippet, expected_path(snippet), fingerprint) if use_cache else None
+        if key and cache.is_fresh(root, snippet, key):
+            outcomes[rel] = Outcome(rel, "cached")
+        else:
+            todo.append((snippet, key))
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for outcome in pool.map(lambda item: run_and_compare(root, *item), todo):
+            outcomes[outcome.snippet] = outcome
+    return [outcomes[s.relative_to(root).as_posix()] for s in snippets]
+
+
+def update(root: Path = ROOT, only: list[Path] | None = None, jobs: int | None = None) -> list[Outcome]:
+    """Rewrite expected outputs from real runs; refuses in CI, never writes a failed run."""
+    if os.environ.get("CI"):
+        raise SnippetError("make update rewrites expected outputs and never runs in CI")
+    snippets = only or discover(root)
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda s: update_one(root, s), snippets))
+
+
+def update_one(root: Path, snippet: Path) -> Outcome:
+    rel, fresh = snippet.relative_to(root).as_posix(), run_fresh(root, snippet)
+    target = expected_path(snippet)
+    if fresh.output is None:
+        return Outcome(rel, "failed", fresh.error, fresh.seconds)
+    if target.exists() and target.read_bytes() == fresh.output:
+        return Outcome(rel, "unchanged", "", fresh.seconds)
+    target.write_bytes(fresh.output)
+    return Outcome(rel, "updated", f"wrote {target.relative_to(root)}", fresh.seconds)
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """One line per snippet, then each failure in full, then a closing count."""
+    lines = [f"{o.status.upper():9} {o.snippet}" + (f"  ({o.seconds:.1f} s)" if o.seconds else "")
+             for o in outcomes]
+    for failure in (o.detail for o in outcomes if o.status == "failed"):
+        lines += ["", failure.rstrip("\n")]
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("passed", "cached", "updated", "unchanged", "failed")}
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    ran = sum(o.seconds > 0 for o in outcomes)
+    rerun = "all cached, nothing rerun" if counts["cached"] == len(outcomes) else f"{ran} run"
+    return "\n".join([*lines, "", f"{len(outcomes)} snippets: {tally}; {rerun}"])
+
+
+# Pages whose snippets failed in the last serve build: {"tokens.md": ["snippets/x.py"]}.
+_drifting: dict[str, list[str]] = {}
+
+
+def before_build(root: Path, serving: bool) -> None:
+    """What the MkDocs hook runs: a build fails on drift; ``serve`` reports it and goes on."""
+    from mkdocs.exceptions import PluginError
+
+    outcomes = check(root)
+    failed = [o for o in outcomes if not o.ok]
+    _drifting.clear()
+    _drifting.update(failing_pages(root, failed))
+    report = summary(outcomes)
+    logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", report.splitlines()[-1])
+    if failed and not serving:
+        raise PluginError(f"snippet gate failed\n{report}")
+    if failed:  # printed, not logged: a strict serve must keep serving
+        print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr)
+
+
+def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
+    """Docs-relative page paths mapped to the failing snippets they include."""
+    included = pages.pages_by_include(root)
+    result: dict[str, list[str]] = {}
+    for outcome in failed:
+        out = Path(outcome.snippet).with_suffix(".out").as_posix()
+        for page in {*included.get(outcome.snippet, []), *included.get(out, [])}:
+            result.setdefault(Path(page).relative_to("docs").as_posix(), []).append(outcome.snippet)
+    return result
+
+
+def drift_banner(page: str) -> str:
+    """While serving, a visible warning on a page whose shown output is out of date."""
+    names = ", ".join(f"`{name}`" for name in _drifting.get(page, []))
+    if not names:
+        return ""
+    return (f'!!! failure "Snippet check failed: {names}"\n'
+            f"    What this page shows is the committed output, and the code no longer prints it.\n"
+            f"    The diff is in the terminal running `mkdocs serve`; fix the snippet or run `make update`.\n\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.gate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["check", "update"])
+    parser.add_argument("snippets", nargs="*", type=Path, help="only these snippets (default: all)")
+    parser.add_argument("--no-cache", action="store_true", help="run every snippet, trust no cached pass")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    only = [p.resolve() for p in args.snippets] or None
+    if only and (wrong := [str(p) for p in only if not p.is_file() or root / "snippets" not in p.parents]):
+        parser.error(f"not a snippet under {root / 'snippets'}: {', '.join(wrong)}")
+    try:
+        outcomes = (update(root, only, args.jobs) if args.mode == "update"
+                    else check(root, only, not args.no_cache, args.jobs))
+    except SnippetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(summary(outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Run one snippet in its own Python subprocess, the way the gate needs it run.
+
+Each run gets a fresh scratch working directory (also its ``HOME``), a pinned environment
+(hash seed, UTF-8, one thread per math library, the seeded offline caches) and the sandbox
+in ``scripts/sandbox`` that blocks the network and records which data files were read.
+Only ``PATH`` and a few CPU-quirk variables are inherited, so a developer's shell cannot
+change an output.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts import seed
+
+SANDBOX = Path(__file__).parent / "sandbox"
+NETWORK_EXIT = 97
+WRITE_EXIT = 98
+INHERITED = ("PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+PINNED = {
+    "PYTHONHASHSEED": "0",
+    "PYTHONUTF8": "1",
+    "PYTHONIOENCODING": "utf-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TZ": "UTC",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TQDM_DISABLE": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+@dataclass
+class Run:
+    """What one snippet run produced; ``problem`` is None when it ran cleanly."""
+
+    stdout: bytes = b""
+    stderr: str = ""
+    returncode: int | None = None
+    timed_out: bool = False
+    reads: list[Path] = field(default_factory=list)
+
+
+def environment(root: Path, scratch: Path) -> dict[str, str]:
+    """The complete environment of a snippet process: inherited basics plus pins."""
+    env = {k: os.environ[k] for k in INHERITED if k in os.environ}
+    env.update(PINNED)
+    env.update(seed.snippet_env(root))
+    env.update(
+        HOME=str(scratch),
+        TMPDIR=str(scratch),
+        MPLCONFIGDIR=str(scratch / ".matplotlib"),
+        PYTHONPATH=str(SANDBOX),
+        SNIPPET_GATE_PROJECT=str(root.resolve()),
+        SNIPPET_GATE_SNIPPETS=str((root / "snippets").resolve()),
+        SNIPPET_GATE_WRITABLE=str(seed.cache_root(root)),
+        SNIPPET_GATE_DEPS=str(scratch / ".gate-reads"),
+    )
+    return env
+
+
+def run_snippet(root: Path, snippet: Path, timeout: float) -> Run:
+    """Run ``snippet`` once and collect stdout (bytes), stderr and the files it read."""
+    with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
+        scratch = Path(tmp)
+        proc = subprocess.Popen(
+            [sys.executable, str(snippet.resolve())],
+            cwd=scratch, env=environment(root, scratch), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned workers
+            out, err = proc.communicate()
+            timed_out = True
+        return Run(out, err.decode("utf-8", "replace"), proc.returncode, timed_out,
+                   read_list(scratch / ".gate-reads", snippet))
+
+
+def read_list(path: Path, snippet: Path) -> list[Path]:
+    """Data files the sandbox saw the snippet read, without the snippet itself."""
+    if not path.exists():
+        return []
+    own = snippet.resolve()
+    return sorted({Path(p) for p in path.read_text(encoding="utf-8").splitlines() if p} - {own})

@@ -1,0 +1,78 @@
+"""Loaded by Python's ``site`` module in every snippet subprocess, before the snippet runs.
+
+The gate puts this folder on ``PYTHONPATH``; snippets themselves stay canonical.  It does
+three things a reader's machine does not need and the gate does:
+
+* **blocks the network** — the first connect or DNS look-up ends the process at once with
+  exit code 97 and a message naming the host, so a snippet that would download something
+  fails clearly instead of hanging or falling back silently;
+* **refuses writes into the project** (exit code 98) — a check run must never modify the repo;
+* **records the data files the snippet reads** under ``snippets/`` so the cache key can
+  include them (written to ``$SNIPPET_GATE_DEPS`` at exit).
+"""
+
+import atexit
+import os
+import socket
+import sys
+
+NETWORK_EXIT = 97
+WRITE_EXIT = 98
+_SNIPPETS = os.environ.get("SNIPPET_GATE_SNIPPETS", "")
+_PROJECT = os.environ.get("SNIPPET_GATE_PROJECT", "")
+_WRITABLE = os.environ.get("SNIPPET_GATE_WRITABLE", "")
+_DEPS_FILE = os.environ.get("SNIPPET_GATE_DEPS", "")
+_reads = set()
+
+
+def _die(code, message):
+    sys.stderr.write(f"\n[snippet gate] {message}\n")
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _deny_network(what, address):
+    _die(NETWORK_EXIT, f"network access blocked: the snippet tried to {what} {address!r}. "
+                       "Snippets run offline; use the seeded caches or committed data files.")
+
+
+def _guard_connect(original):
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _deny_network("connect to", address)
+        return original(self, address)
+    return connect
+
+
+def _getaddrinfo(host, port, *args, **kwargs):
+    _deny_network("look up", (host, port))
+
+
+def _inside(path, folder):
+    return bool(folder) and (path == folder or path.startswith(folder + os.sep))
+
+
+def _audit(event, args):
+    if event != "open" or not isinstance(args[0], (str, bytes)):
+        return
+    path = os.path.realpath(os.fsdecode(args[0]))
+    mode, flags = args[1] or "", args[2] or 0
+    writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+    if writing and _inside(path, _PROJECT) and not _inside(path, _WRITABLE):
+        _die(WRITE_EXIT, f"write blocked: the snippet tried to write {path}; "
+                         "a check run never modifies the project (write to a temp dir instead).")
+    if not writing and _inside(path, _SNIPPETS) and os.path.isfile(path):
+        _reads.add(path)
+
+
+def _save_reads():
+    if _DEPS_FILE:
+        with open(_DEPS_FILE, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(sorted(_reads)))
+
+
+socket.socket.connect = _guard_connect(socket.socket.connect)
+socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
+socket.getaddrinfo = _getaddrinfo
+sys.addaudithook(_audit)
+atexit.register(_save_reads)
