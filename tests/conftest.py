@@ -1,0 +1,47 @@
+"""Shared fixtures: throwaway projects for testing the gate without touching the real one."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Project:
+    """A minimal project in a temporary folder: snippets, pages, pyproject, mkdocs.yml."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "snippets").mkdir()
+        (root / "docs").mkdir()
+        (root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 30\n")
+
+    def snippet(self, name: str, code: str, expected: str | bytes | None = None) -> Path:
+        """Write ``snippets/<name>.py`` (and its ``.out``) plus a page that includes both."""
+        path = self.root / "snippets" / f"{name}.py"
+        path.write_text(textwrap.dedent(code))
+        if expected is not None:
+            data = expected.encode() if isinstance(expected, str) else expected
+            path.with_suffix(".out").write_bytes(data)
+        (self.root / "docs" / f"{name}.md").write_text(
+            f'# {name}\n\n```python\n--8<-- "snippets/{name}.py"\n```\n\n'
+            f'```text\n--8<-- "snippets/{name}.out"\n```\n'
+        )
+        return path
+
+    def tree(self) -> dict[str, bytes]:
+        """Every file under the project except caches, for 'nothing was modified' checks."""
+        return {p.relative_to(self.root).as_posix(): p.read_bytes()
+                for p in sorted(self.root.rglob("*")) if p.is_file() and ".cache" not in p.parts}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Project:
+    monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CI", raising=False)
+    root = tmp_path / "project"
+    root.mkdir()
+    return Project(root)

@@ -1,0 +1,73 @@
+"""The result cache: unchanged snippets are not rerun; anything that can change an output
+invalidates it."""
+
+from scripts import cache, gate
+
+DATA_SNIPPET = """
+from pathlib import Path
+print(Path(__file__).with_name("data.txt").read_text().upper(), end="")
+"""
+
+
+def statuses(project):
+    return [o.status for o in gate.check(project.root)]
+
+
+def test_a_second_check_reruns_nothing_and_says_so(project):
+    project.snippet("a", 'print("a")\n', "a\n")
+    project.snippet("b", 'print("b")\n', "b\n")
+    assert statuses(project) == ["passed", "passed"]
+    outcomes = gate.check(project.root)
+    assert [o.status for o in outcomes] == ["cached", "cached"]
+    assert gate.summary(outcomes).endswith("2 snippets: 2 cached; all cached, nothing rerun")
+
+
+def test_editing_the_source_reruns_only_that_snippet(project):
+    a = project.snippet("a", 'print("a")\n', "a\n")
+    project.snippet("b", 'print("b")\n', "b\n")
+    statuses(project)
+    a.write_text('print("a")  # same output, new source\n')
+    assert statuses(project) == ["passed", "cached"]
+
+
+def test_editing_a_data_file_the_snippet_reads_reruns_it(project):
+    project.snippet("reader", DATA_SNIPPET, "HELLO")
+    data = project.root / "snippets" / "data.txt"
+    data.write_text("hello")
+    assert statuses(project) == ["passed"]
+    assert statuses(project) == ["cached"]
+    data.write_text("world")
+    [outcome] = gate.check(project.root)
+    assert outcome.status == "failed" and "+WORLD" in outcome.detail
+
+
+def test_editing_the_expected_file_reruns_it(project):
+    a = project.snippet("a", 'print("a")\n', "a\n")
+    statuses(project)
+    a.with_suffix(".out").write_text("b\n")
+    assert statuses(project) == ["failed"]
+
+
+def test_a_changed_package_version_invalidates_the_cache(project, monkeypatch):
+    project.snippet("a", 'print("a")\n', "a\n")
+    statuses(project)
+    real = cache.installed_packages()
+    bumped = tuple(p.replace("tiktoken==", "tiktoken==99.") for p in real)
+    assert bumped != real
+    monkeypatch.setattr(cache, "installed_packages", lambda: bumped)
+    assert statuses(project) == ["passed"]
+
+
+def test_a_changed_model_file_hash_invalidates_the_cache(project, monkeypatch):
+    project.snippet("a", 'print("a")\n', "a\n")
+    statuses(project)
+    real_seed = cache.seed.seed
+    monkeypatch.setattr(cache.seed, "seed", lambda root: {**real_seed(root), "tiktoken/x": "0" * 64})
+    assert statuses(project) == ["passed"]
+
+
+def test_failures_are_never_cached(project):
+    project.snippet("a", 'print("a")\n', "b\n")
+    assert statuses(project) == ["failed"]
+    assert statuses(project) == ["failed"]
+    assert not cache.results_dir(project.root).exists() or not any(cache.results_dir(project.root).iterdir())

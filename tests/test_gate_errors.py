@@ -1,0 +1,92 @@
+"""Each way a snippet can go wrong gives a clear error naming the file, and changes nothing."""
+
+import time
+
+import pytest
+
+from scripts import gate
+
+
+def check_one(project, name):
+    [outcome] = gate.check(project.root, [project.root / "snippets" / f"{name}.py"])
+    assert outcome.status == "failed"
+    assert f"snippets/{name}.py" in outcome.detail
+    return outcome.detail
+
+
+def test_drift_shows_a_diff_naming_the_snippet_and_its_page(project):
+    project.snippet("greet", 'print("hello")\n', "hallo\n")
+    detail = check_one(project, "greet")
+    assert "shown on: docs/greet.md" in detail
+    assert "-hallo\n+hello\n" in detail
+    assert "--- snippets/greet.out (expected, committed)" in detail
+
+
+def test_a_snippet_that_raises_shows_its_traceback(project):
+    project.snippet("boom", 'def f():\n    raise ValueError("boom")\nf()\n', "x\n")
+    detail = check_one(project, "boom")
+    assert "raised (exit code 1)" in detail
+    assert "Traceback" in detail and "ValueError: boom" in detail
+
+
+def test_a_hanging_snippet_is_killed_at_its_timeout(project):
+    project.snippet("hang", "import time\ntime.sleep(600)\n", "x\n")
+    (project.root / "pyproject.toml").write_text(
+        '[tool.snippets]\ndefault-timeout = 30\n[tool.snippets.timeout]\n"snippets/hang.py" = 1\n')
+    detail = check_one(project, "hang")
+    assert "hangs: killed after the 1 s timeout" in detail
+
+
+def test_output_that_is_not_utf8_is_rejected(project):
+    project.snippet("bytes", 'import sys\nsys.stdout.buffer.write(b"ok \\xff\\xfe")\n', "ok\n")
+    detail = check_one(project, "bytes")
+    assert "not UTF-8 (at byte 3" in detail
+
+
+@pytest.mark.parametrize("code", [
+    'import urllib.request\nurllib.request.urlopen("http://example.com/model.bin", timeout=60)\n',
+    'import socket\nsocket.create_connection(("93.184.215.14", 443), timeout=60)\n',
+])
+def test_network_access_fails_at_once_with_a_clear_message(project, code):
+    project.snippet("net", code, "x\n")
+    started = time.monotonic()
+    detail = check_one(project, "net")
+    assert "reached for the network" in detail and "network access blocked" in detail
+    assert "hangs" not in detail
+    assert time.monotonic() - started < 25  # far below the 60 s socket timeout: it did not wait
+
+
+def test_stderr_without_stdout_is_an_error(project):
+    project.snippet("quiet", 'import sys\nprint("warning only", file=sys.stderr)\n', "x\n")
+    detail = check_one(project, "quiet")
+    assert "printed nothing on stdout but wrote to stderr" in detail and "warning only" in detail
+
+
+def test_missing_expected_output_is_an_error_and_is_not_created(project):
+    project.snippet("new", 'print("hi")\n')
+    detail = check_one(project, "new")
+    assert "has no expected output: snippets/new.out is missing" in detail
+    assert not (project.root / "snippets" / "new.out").exists()
+
+
+def test_a_snippet_cannot_write_into_the_project(project):
+    project.snippet("writer", 'from pathlib import Path\nPath(__file__).with_name("x.txt").write_text("x")\n'
+                              'print("wrote")\n', "wrote\n")
+    detail = check_one(project, "writer")
+    assert "tried to write into the project" in detail
+    assert not (project.root / "snippets" / "x.txt").exists()
+
+
+def test_a_failing_check_run_modifies_nothing(project):
+    project.snippet("greet", 'print("hello")\n', "hallo\n")
+    project.snippet("new", 'print("hi")\n')
+    before = project.tree()
+    outcomes = gate.check(project.root)
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert project.tree() == before
+
+
+def test_files_starting_with_underscore_are_not_snippets(project):
+    project.snippet("real", 'print("1")\n', "1\n")
+    (project.root / "snippets" / "_helper.py").write_text("X = 1\n")
+    assert [p.name for p in gate.discover(project.root)] == ["real.py"]

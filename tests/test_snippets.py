@@ -1,0 +1,19 @@
+"""One test per snippet: its output today equals its committed expected output."""
+
+import pytest
+
+from scripts import gate
+from tests.conftest import REPO
+
+SNIPPETS = gate.discover(REPO)
+
+
+def test_there_are_snippets():
+    assert len(SNIPPETS) >= 3
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.relative_to(REPO).as_posix() for s in SNIPPETS])
+def test_snippet_output_matches_expected(snippet):
+    [outcome] = gate.check(REPO, [snippet])
+    assert outcome.ok, outcome.detail
+    assert outcome.status in {"passed", "cached"}
