@@ -1,8 +1,11 @@
 """Plain `mkdocs build` runs the gate through the hook and fails on drift."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 from tests.conftest import REPO
 
@@ -52,3 +55,44 @@ def test_a_missing_include_fails_the_strict_build(project):
     result = mkdocs_build(project)
     assert result.returncode != 0
     assert "nowhere.out" in result.stderr
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_page(url, predicate, seconds=90):
+    """Poll the dev server until the page satisfies ``predicate`` (bounded, not a timing test)."""
+    deadline, last = time.monotonic() + seconds, ""
+    while time.monotonic() < deadline:
+        try:
+            last = urllib.request.urlopen(url, timeout=5).read().decode()
+            if predicate(last):
+                return last
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never matched; last page:\n{last[:2000]}")
+
+
+def test_serve_reports_drift_keeps_serving_and_recovers(project):
+    snippet = project.snippet("greet", 'print("hello")\n', "hellO\n")
+    (project.root / "mkdocs.yml").write_text(MKDOCS_YML + "watch:\n  - snippets\n")
+    port = free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--strict", "-a", f"127.0.0.1:{port}"],
+                              cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/greet/"
+        page = wait_for_page(url, lambda html: "Snippet check failed" in html)
+        assert "snippets/greet.py" in page
+        snippet.with_suffix(".out").write_text("hello\n")
+        wait_for_page(url, lambda html: "Snippet check failed" not in html and "hello" in html)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+    assert "snippet gate failed (still serving)" in log
+    assert "-hellO\n+hello" in log
+    assert "1 snippets: 1 passed; 1 run" in log  # after the fix only the edited snippet reran
