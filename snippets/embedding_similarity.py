@@ -1,5 +1,6 @@
 from itertools import combinations
 
+import numpy as np
 from sentence_transformers import SentenceTransformer
 
 sentences = [
@@ -25,3 +26,12 @@ for i, row in enumerate(similarity.tolist()):
 pairs = sorted(combinations(range(len(sentences)), 2), key=lambda p: float(similarity[p]))
 for label, (i, j) in [("most similar", pairs[-1]), ("least similar", pairs[0])]:
     print(f"\n{label} ({float(similarity[i, j]):.2f}):\n  S{i} {sentences[i]}\n  S{j} {sentences[j]}")
+
+# A 2-D map for plotting: PCA keeps the two directions in which the vectors differ most.
+centered = embeddings.astype(np.float64) - embeddings.mean(axis=0)
+_, _, directions = np.linalg.svd(centered, full_matrices=False)
+points = centered @ directions[:2].T
+points *= np.sign(points[0])  # a PCA axis has no preferred sign: make S0 positive on both
+print("\n2-D projection (PCA), x and y:")
+for i, (x, y) in enumerate(points):
+    print(f"S{i} {x:6.2f} {y:6.2f}")
