@@ -1,0 +1,162 @@
+"""Figures drawn at build time, from verified outputs, in a light and a dark variant.
+
+The heatmap and the 2-D map are parsed from ``snippets/embedding_similarity.out`` — the
+same checked file the page shows as text — so a picture can never disagree with the
+numbers beside it.  The four-architectures diagram is drawn from the small description in
+``ARCHITECTURES``, which keeps the site free of any third-party diagram script.  Results
+are cached on their inputs, so a warm build does not even import matplotlib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from importlib import metadata
+from pathlib import Path
+
+from scripts import seed
+
+SOURCE = "snippets/embedding_similarity.out"
+THEMES = {
+    "light": {"fg": "#1f2328", "muted": "#57606a", "box": "#e8eaf6", "edge": "#3f51b5", "cmap": "Blues"},
+    "dark": {"fg": "#e6edf3", "muted": "#9da7b3", "box": "#283046", "edge": "#8c9eff", "cmap": "viridis"},
+}
+ARCHITECTURES = [
+    ("1  Pure prompt", ["Question", "LLM", "Answer"], "weights unchanged"),
+    ("2  Agent + function calling", ["Question", "LLM asks\nfor a tool", "App runs\nthe function", "LLM", "Answer"],
+     "weights unchanged"),
+    ("3  RAG", ["Question", "Embed", "Vector DB:\ntop-k notes", "LLM reads\nnotes + question", "Answer"],
+     "weights unchanged"),
+    ("4  Fine-tuning", ["Domain data", "Train further", "Fine-tuned LLM", "Answer"], "weights CHANGED"),
+]
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``S0 The cat sits on the mat.`` lines at the top of the output."""
+    return dict(re.findall(r"^(S\d) (\D.*)$", text.split("\n\n")[0], flags=re.M))
+
+
+def parse_matrix(text: str) -> list[list[float]]:
+    block = text.split("cosine similarity")[1].split("\n\n")[0]
+    return [[float(v) for v in line.split()[1:]] for line in block.splitlines()[2:]]
+
+
+def parse_points(text: str) -> list[tuple[str, float, float]]:
+    block = text.split("2-D projection")[1]
+    return [(label, float(x), float(y)) for label, x, y in re.findall(r"^(S\d)\s+(\S+)\s+(\S+)$", block, re.M)]
+
+
+def style(ax, theme: dict) -> None:
+    ax.tick_params(colors=theme["fg"])
+    for spine in ax.spines.values():
+        spine.set_color(theme["muted"])
+
+
+def heatmap(fig, text: str, theme: dict) -> None:
+    matrix, labels = parse_matrix(text), list(parse_labels(text))
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, cmap=theme["cmap"], vmin=-0.2, vmax=1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center",
+                    color="white" if (value > 0.5) == (theme["cmap"] == "Blues") else "black")
+    ax.set_title("Cosine similarity of the five sentences", color=theme["fg"])
+    colorbar = fig.colorbar(image, ax=ax)
+    colorbar.ax.tick_params(colors=theme["fg"])
+    style(ax, theme)
+
+
+def scatter(fig, text: str, theme: dict) -> None:
+    labels, points = parse_labels(text), parse_points(text)
+    ax = fig.add_subplot(facecolor="none")
+    ax.scatter([x for _, x, _ in points], [y for _, _, y in points], s=60, color=theme["edge"])
+    for label, x, y in points:
+        crowded = any(0 < y2 - y < 0.2 and abs(x2 - x) < 0.4 for _, x2, y2 in points)
+        ax.annotate(f"{label} {labels[label]}", (x, y), textcoords="offset points",
+                    xytext=(0, -16 if crowded else 9), ha="center", fontsize=9, color=theme["fg"])
+    ax.set_xlim(-1.1, 1.1)
+    ax.set_ylim(-0.9, 0.9)
+    ax.set_xlabel("first principal component", color=theme["fg"])
+    ax.set_ylabel("second principal component", color=theme["fg"])
+    ax.set_title("The sentences on a 2-D map (PCA of 384-D embeddings)", color=theme["fg"])
+    style(ax, theme)
+
+
+def architectures(fig, text: str, theme: dict) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10.5)
+    ax.set_ylim(0, len(ARCHITECTURES) * 2)
+    ax.axis("off")
+    for row, (title, steps, note) in enumerate(ARCHITECTURES):
+        y = (len(ARCHITECTURES) - row) * 2 - 1.0
+        ax.text(0.1, y + 0.75, title, fontsize=12, fontweight="bold", color=theme["fg"], va="center")
+        ax.text(10.4, y + 0.75, note, fontsize=10, color=theme["muted"], ha="right", va="center",
+                fontweight="bold" if "CHANGED" in note else "normal")
+        xs = [0.2 + i * (10.1 / len(steps)) for i in range(len(steps))]
+        width = 10.1 / len(steps) - 0.5
+        for i, (x, step) in enumerate(zip(xs, steps)):
+            ax.add_patch(FancyBboxPatch((x, y - 0.45), width, 0.9, boxstyle="round,pad=0.05",
+                                        facecolor=theme["box"], edgecolor=theme["edge"]))
+            ax.text(x + width / 2, y, step, ha="center", va="center", fontsize=9.5, color=theme["fg"])
+            if i:
+                ax.annotate("", (x - 0.05, y), (xs[i - 1] + width + 0.05, y),
+                            arrowprops={"arrowstyle": "->", "color": theme["edge"], "lw": 1.5})
+
+
+FIGURES = {  # name: (draw function, size in inches)
+    "similarity-heatmap": (heatmap, (6.4, 5.0)),
+    "embedding-map": (scatter, (7.6, 5.2)),
+    "four-architectures": (architectures, (10.0, 6.4)),
+}
+
+
+def render(draw, size, text: str, theme: dict) -> bytes:
+    """One SVG, byte-stable for the same input: no date, fixed ids, glyphs as paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams.update({"svg.hashsalt": "study-llm", "svg.fonttype": "path"})
+    fig = Figure(figsize=size, facecolor="none")
+    draw(fig, text, theme)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", transparent=True)
+    return buffer.getvalue()
+
+
+def cache_key(text: str) -> str:
+    parts = [text, Path(__file__).read_text(), metadata.version("matplotlib")]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+
+
+def build(root: Path) -> dict[str, bytes]:
+    """``{"similarity-heatmap-light.svg": b"<svg ...", ...}``, drawn or taken from the cache."""
+    text = (root / SOURCE).read_text(encoding="utf-8")
+    folder = seed.cache_root(root) / "figures" / cache_key(text)
+    names = [f"{name}-{variant}.svg" for name in FIGURES for variant in THEMES]
+    if not all((folder / name).exists() for name in names):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, (draw, size) in FIGURES.items():
+            for variant, theme in THEMES.items():
+                (folder / f"{name}-{variant}.svg").write_bytes(render(draw, size, text, theme))
+    return {name: (folder / name).read_bytes() for name in names}
+
+
+def add_to_site(files, config, root: Path) -> None:
+    """Put the figures into MkDocs' file collection as ``assets/figures/<name>``.
+
+    A project without the source output (a throwaway test project) gets no figures; on the
+    real site a page that links to a missing figure fails strict link validation instead.
+    """
+    from mkdocs.structure.files import File
+
+    if not (root / SOURCE).exists():
+        return
+    for name, content in build(root).items():
+        files.append(File.generated(config, f"assets/figures/{name}", content=content))
