@@ -2,7 +2,9 @@ import numpy as np
 
 
 def softmax(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))  # subtract the max for numerical safety
+    e = np.exp(
+        x - x.max(axis=-1, keepdims=True)
+    )  # subtract the max for numerical safety
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -16,10 +18,14 @@ def attention(Q, K, V, causal=False):
 
 
 tokens = ["the", "cat", "sat", "down"]
-# Tiny made-up query, key and value vectors (d = 4), one row per token. In a real
+# Tiny made-up query, key and value vectors, one row per token. In a real
 # Transformer they are learned projections of each token's embedding.
-Q = np.array([[1, 0, 1, 0], [0, 2, 0, 1], [1, 1, 0, 0], [0, 0, 2, 1]], dtype=float)
-K = np.array([[1, 0, 0, 0], [0, 2, 0, 1], [1, 0, 1, 0], [0, 1, 0, 2]], dtype=float)
+Q = np.array(
+    [[1, 0, 1, 0], [0, 2, 0, 1], [1, 1, 0, 0], [0, 0, 2, 1]], dtype=float
+)
+K = np.array(
+    [[1, 0, 0, 0], [0, 2, 0, 1], [1, 0, 1, 0], [0, 1, 0, 2]], dtype=float
+)
 V = np.array([[1, 0], [0, 1], [2, 2], [-1, 3]], dtype=float)
 
 
@@ -34,6 +40,13 @@ def show(title, matrix, columns):
 for causal in (False, True):
     weights, output = attention(Q, K, V, causal)
     kind = "causal (GPT-style)" if causal else "full (encoder-style)"
-    show(f"attention weights, {kind}: row = token looking, column = token looked at", weights, tokens)
-show("output of the causal layer: each row is a weighted mix of the value rows", output, ["out0", "out1"])
-print("every row of weights sums to 1:", bool(np.allclose(weights.sum(axis=1), 1)))
+    title = f"{kind} attention weights (row: looking, column: looked at)"
+    show(title, weights, tokens)
+show(
+    "output of the causal layer: each row is a weighted mix of the value rows",
+    output,
+    ["out0", "out1"],
+)
+print(
+    "every row of weights sums to 1:", bool(np.allclose(weights.sum(axis=1), 1))
+)

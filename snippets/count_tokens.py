@@ -21,4 +21,6 @@ samples = {
 }
 for language, sample in samples.items():
     n = len(enc.encode(sample))
-    print(f"{language:8}{len(sample):3} characters {n:3} tokens  {n / len(sample):.2f} tokens per character")
+    per_char = n / len(sample)
+    print(f"{language:8}{len(sample):3} characters {n:3} tokens", end="  ")
+    print(f"{per_char:.2f} tokens per character")

@@ -5,11 +5,13 @@ import torch.nn.functional as F
 from sentence_transformers import SentenceTransformer
 
 torch.manual_seed(0)
-model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
+model = SentenceTransformer(
+    "sentence-transformers/all-MiniLM-L6-v2", device="cpu"
+)
 
 
 def fingerprint(model):
-    """sha256 of every weight, in order: equal fingerprints mean identical weights."""
+    """sha256 of every weight: equal fingerprints mean identical weights."""
     digest = hashlib.sha256()
     for tensor in model.state_dict().values():
         digest.update(tensor.detach().numpy().tobytes())
@@ -17,11 +19,13 @@ def fingerprint(model):
 
 
 def similarity(a, b):
-    ea, eb = model.encode([a, b], convert_to_tensor=True, normalize_embeddings=True)
+    ea, eb = model.encode(
+        [a, b], convert_to_tensor=True, normalize_embeddings=True
+    )
     return float(ea @ eb)
 
 
-# Class jargon the base model has never been taught: each pair should mean the same thing.
+# Class jargon the base model was never taught: each pair means the same thing.
 pairs = [
     ("open-book exam", "retrieval augmented generation"),
     ("closed-book exam", "fine-tuning the model weights"),
@@ -34,26 +38,37 @@ before = fingerprint(model)
 print(f"weights before:        {before}")
 print(f"similarity{probe}: {similarity(*probe):.2f}\n")
 
-# RAG: retrieval only *reads* the model (it embeds notes and questions). Weights stay the same.
-notes = ["RAG adds retrieved notes to the prompt.", "Fine-tuning trains the weights further."]
+# RAG: retrieval only *reads* the model (it embeds notes and a question).
+notes = [
+    "RAG adds retrieved notes to the prompt.",
+    "Fine-tuning trains the weights further.",
+]
 model.encode(notes + ["What is an open-book exam?"])
-print(f"after RAG retrieval:   {'unchanged' if fingerprint(model) == before else 'changed'}")
+status = "unchanged" if fingerprint(model) == before else "changed"
+print(f"after RAG retrieval:   {status}")
 
-# Fine-tuning: a few steps of contrastive training on the pairs (in-batch negatives).
+# Fine-tuning: a few steps of contrastive training on the pairs.
 # Dropout stays off (eval mode) so the run repeats exactly.
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-anchors, positives = model.preprocess([a for a, _ in pairs]), model.preprocess([b for _, b in pairs])
+anchors, positives = (
+    model.preprocess([a for a, _ in pairs]),
+    model.preprocess([b for _, b in pairs]),
+)
 for step in range(1, 9):
     ea = F.normalize(model(dict(anchors))["sentence_embedding"], dim=-1)
     eb = F.normalize(model(dict(positives))["sentence_embedding"], dim=-1)
-    loss = F.cross_entropy(ea @ eb.T * 20, torch.arange(len(pairs)))  # match each anchor to its pair
+    # Each anchor should match its own pair better than the other pairs.
+    loss = F.cross_entropy(ea @ eb.T * 20, torch.arange(len(pairs)))
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
     if step in (1, 8):
         print(f"fine-tuning step {step}: loss {loss.item():.1f}")
 
-change = torch.sqrt(sum(((p - o) ** 2).sum() for p, o in zip(model.parameters(), original)))
-print(f"after fine-tuning:     {'changed' if fingerprint(model) != before else 'unchanged'}"
-      f" (L2 norm of the change: {change.item():.1f})")
+change = torch.sqrt(
+    sum(((p - o) ** 2).sum() for p, o in zip(model.parameters(), original))
+)
+status = "changed" if fingerprint(model) != before else "unchanged"
+print(f"after fine-tuning:     {status}", end=" ")
+print(f"(L2 norm of the change: {change.item():.1f})")
 print(f"similarity{probe}: {similarity(*probe):.2f}")

@@ -9,7 +9,10 @@ WEATHER_TOOL = {
         "parameters": {
             "type": "object",
             "properties": {
-                "city": {"type": "string", "description": "City name, e.g. Beijing"},
+                "city": {
+                    "type": "string",
+                    "description": "City name, e.g. Beijing",
+                },
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
             },
             "required": ["city"],
@@ -19,15 +22,27 @@ WEATHER_TOOL = {
 }
 
 # 2. The model does not run anything: it replies with a request to call a tool.
-#    RECORDED reply, in the shape chat APIs return, so this example runs offline.
+#    A RECORDED reply, in the shape chat APIs return, so this runs offline.
 RECORDED_MODEL_REPLY = {
     "role": "assistant",
     "content": None,
     "tool_calls": [
-        {"id": "call_1", "type": "function",
-         "function": {"name": "get_weather", "arguments": '{"city": "Beijing", "unit": "celsius"}'}},
-        {"id": "call_2", "type": "function",
-         "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "kelvin"}'}},
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "arguments": '{"city": "Beijing", "unit": "celsius"}',
+            },
+        },
+        {
+            "id": "call_2",
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "arguments": '{"city": "Paris", "unit": "kelvin"}',
+            },
+        },
     ],
 }
 
@@ -35,8 +50,12 @@ JSON_TYPES = {"string": str, "object": dict}
 
 
 def validate(arguments, schema):
-    """Check the model's arguments before running anything; return a list of problems."""
-    problems = [f"missing {name!r}" for name in schema["required"] if name not in arguments]
+    """Check the arguments before running anything; return the problems."""
+    problems = [
+        f"missing {name!r}"
+        for name in schema["required"]
+        if name not in arguments
+    ]
     for name, value in arguments.items():
         spec = schema["properties"].get(name)
         if spec is None:
@@ -52,20 +71,39 @@ def get_weather(city, unit="celsius"):
     """The real function. Here a fixed table stands in for a weather service."""
     celsius = {"Beijing": 3, "Paris": 9}[city]
     temperature = celsius if unit == "celsius" else celsius * 9 / 5 + 32
-    return {"city": city, "temperature": temperature, "unit": unit, "sky": "clear"}
+    return {
+        "city": city,
+        "temperature": temperature,
+        "unit": unit,
+        "sky": "clear",
+    }
 
 
 TOOLS = {"get_weather": get_weather}
 
-# 3. The application validates each call, executes it, and sends the result back.
-messages = [{"role": "user", "content": "What's the weather in Beijing and in Paris?"}, RECORDED_MODEL_REPLY]
+# 3. The application validates each call, runs it, and sends the result back.
+messages = [
+    {"role": "user", "content": "What's the weather in Beijing and in Paris?"},
+    RECORDED_MODEL_REPLY,
+]
 for call in RECORDED_MODEL_REPLY["tool_calls"]:
-    name, arguments = call["function"]["name"], json.loads(call["function"]["arguments"])
+    name, arguments = (
+        call["function"]["name"],
+        json.loads(call["function"]["arguments"]),
+    )
     problems = validate(arguments, WEATHER_TOOL["function"]["parameters"])
-    result = {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
+    result = (
+        {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
+    )
     print(f"{call['id']}: {name}({arguments}) -> {result}")
-    messages.append({"role": "tool", "tool_call_id": call["id"], "content": json.dumps(result)})
+    messages.append(
+        {
+            "role": "tool",
+            "tool_call_id": call["id"],
+            "content": json.dumps(result),
+        }
+    )
 
-# 4. Next turn: the model reads the tool results and writes the answer (or retries).
+# 4. Next turn: the model reads the results and answers (or tries again).
 print("\nmessages sent to the model for the next turn:")
 print(json.dumps(messages[2:], indent=2))

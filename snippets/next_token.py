@@ -3,8 +3,10 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-text = (Path(__file__).parent / "data" / "tiny_corpus.txt").read_text(encoding="utf-8")
-# A word-level tokenizer keeps the idea visible: words and punctuation are the tokens.
+text = (Path(__file__).parent / "data" / "tiny_corpus.txt").read_text(
+    encoding="utf-8"
+)
+# A word-level tokenizer keeps the idea visible: words and punctuation.
 tokens = re.findall(r"\w+|[^\w\s]", text.lower())
 
 # "Training": count which token follows which (a bigram language model).
@@ -14,7 +16,7 @@ for current, nxt in zip(tokens, tokens[1:]):
 
 
 def next_token_distribution(token):
-    """P(next | token), most likely first; ties broken alphabetically so the order is stable."""
+    """P(next | token), most likely first; ties in alphabetical order."""
     counts = following[token]
     total = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -30,7 +32,6 @@ for prompt in ["the model", "the next", "a piece of"]:
     print()
 
 
-
 def generate(choose, start="the", max_tokens=12):
     text = [start]
     while text[-1] != "." and len(text) < max_tokens:
@@ -43,4 +44,9 @@ print("greedy: ", generate(lambda dist: next(iter(dist))))
 # Sampling: draw the next token at random, in proportion to its probability.
 rng = random.Random(7)
 for _ in range(3):
-    print("sampled:", generate(lambda dist: rng.choices(list(dist), weights=list(dist.values()))[0]))
+    print(
+        "sampled:",
+        generate(
+            lambda dist: rng.choices(list(dist), weights=list(dist.values()))[0]
+        ),
+    )

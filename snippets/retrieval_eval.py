@@ -19,25 +19,40 @@ def keyword_scores():
 
 
 def embedding_scores():
-    """Embeddings: documents whose meaning is close to the question score high."""
+    """Embeddings: documents close in meaning to the question score high."""
     model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
-    return model.encode(questions, normalize_embeddings=True) @ model.encode(texts, normalize_embeddings=True).T
+    return (
+        model.encode(questions, normalize_embeddings=True)
+        @ model.encode(texts, normalize_embeddings=True).T
+    )
 
 
 def rank_of_answer(scores, answer):
-    order = sorted(range(len(notes)), key=lambda i: (-scores[i], i))  # ties: earlier note first
+    order = sorted(
+        range(len(notes)), key=lambda i: (-scores[i], i)
+    )  # ties: earlier note first
     return [notes[i]["id"] for i in order].index(answer) + 1
 
 
 results = {}
-for name, scores in [("keyword (TF-IDF)", keyword_scores()), ("embedding", embedding_scores())]:
-    results[name] = [rank_of_answer(row, test["answer"]) for row, test in zip(scores, tests)]
+for name, scores in [
+    ("keyword (TF-IDF)", keyword_scores()),
+    ("embedding", embedding_scores()),
+]:
+    results[name] = [
+        rank_of_answer(row, test["answer"]) for row, test in zip(scores, tests)
+    ]
 
 print(f"{'rank of the right note (1 = first)':68}{'TF-IDF':>8}{'embed':>7}")
-for i, test in enumerate(tests):
-    print(f"{test['question']:68}{results['keyword (TF-IDF)'][i]:>8}{results['embedding'][i]:>7}")
+for test, tfidf, embed in zip(tests, *results.values()):
+    print(f"{test['question']:68}{tfidf:>8}{embed:>7}")
 
 print(f"\n{'':18}{'hit@1':>7}{'hit@3':>7}{'MRR':>7}")
 for name, ranks in results.items():
     ranks = np.array(ranks)
-    print(f"{name:18}{np.mean(ranks == 1):7.2f}{np.mean(ranks <= 3):7.2f}{np.mean(1 / ranks):7.2f}")
+    hit1, hit3, mrr = (
+        np.mean(ranks == 1),
+        np.mean(ranks <= 3),
+        np.mean(1 / ranks),
+    )
+    print(f"{name:18}{hit1:7.2f}{hit3:7.2f}{mrr:7.2f}")

@@ -4,11 +4,15 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformer
 
 # A small, fixed set of study notes that lives next to this file.
-notes = json.loads((Path(__file__).parent / "data" / "notes.json").read_text(encoding="utf-8"))
+notes = json.loads(
+    (Path(__file__).parent / "data" / "notes.json").read_text(encoding="utf-8")
+)
 
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 # Normalized vectors make the dot product equal to cosine similarity.
-note_vectors = model.encode([note["text"] for note in notes], normalize_embeddings=True)
+note_vectors = model.encode(
+    [note["text"] for note in notes], normalize_embeddings=True
+)
 
 question = "Why do long contexts make Transformers expensive?"
 question_vector = model.encode(question, normalize_embeddings=True)
@@ -22,7 +26,8 @@ for rank, i in enumerate(top_k, start=1):
 
 # The retrieved notes become context in the prompt that would go to an LLM.
 context = "\n".join(f"[{notes[i]['id']}] {notes[i]['text']}" for i in top_k)
-prompt = f"""Answer the question using only the notes below. Cite the note id you used.
+prompt = f"""Answer the question using only the notes below.
+Cite the id of the note you used.
 
 Notes:
 {context}
