@@ -1,0 +1,85 @@
+"""The site covers the whole outline in order, and its pages keep their promises."""
+
+import re
+
+import yaml
+
+from tests.conftest import REPO
+
+# Each node of ../shared/outline/study-llm-outline.md, in outline order, with a phrase that
+# must appear on the page that teaches it.
+OUTLINE = [
+    ("index.md", "study goal"), ("index.md", "note-share settings"),
+    ("class-1.md", "ai full-stack engineer"), ("class-1.md", "principles and theorems"),
+    ("class-1.md", "hands-on practice"), ("class-1.md", "real-world cognition"),
+    ("class-1.md", "inevitably reshape the world"), ("class-1.md", "importance of coding will rise"),
+    ("class-1.md", "non-ai algorithm"), ("class-1.md", "machine learning and neural"),
+    ("class-1.md", "node efficiency"), ("class-1.md", "complete a whole workflow"),
+    ("class-1.md", "start with familiar domains"), ("class-1.md", "most skilled employees"),
+    ("class-1.md", "text in, text out"), ("class-1.md", "node scale"),
+    ("llms/index.md", "generative pre-trained transformer"),
+    ("llms/tokens.md", "tokenization"), ("llms/next-token.md", "probability distribution"),
+    ("llms/architectures.md", "transformers"), ("llms/architectures.md", "rwkv"),
+    ("llms/architectures.md", "mamba"), ("llms/neural-networks.md", "mathematical principles"),
+    ("llms/neural-networks.md", "ilya sutskever"), ("llms/neural-networks.md", "treat ai like a human"),
+    ("building/index.md", "fewer than 1,000"), ("building/index.md", "everyone"),
+    ("building/index.md", "embedded"), ("building/index.md", "co-pilot"), ("building/index.md", "agent"),
+    ("building/architectures.md", "pure prompt"), ("building/function-calling.md", "function calling"),
+    ("building/embeddings.md", "vector database"), ("building/rag.md", "open-book"),
+    ("building/fine-tuning.md", "closed-book"), ("building/fine-tuning.md", "changes the model weights"),
+    ("choosing/approach.md", "prepare test data"), ("choosing/approach.md", "chat box"),
+    ("choosing/approach.md", "add rag"), ("choosing/approach.md", "stability"),
+    ("choosing/approach.md", "token costs are high"), ("choosing/approach.md", "generation speed"),
+    ("choosing/approach.md", "delivered"), ("choosing/foundation-model.md", "domestic"),
+    ("choosing/foundation-model.md", "foreign"), ("choosing/foundation-model.md", "china mainland"),
+    ("choosing/foundation-model.md", "open source"), ("choosing/foundation-model.md", "data security"),
+]
+
+
+def nav_pages():
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    config = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Loader)
+
+    def walk(items):
+        for item in items:
+            value = item if isinstance(item, str) else next(iter(item.values()))
+            yield from walk(value) if isinstance(value, list) else [value]
+    return list(walk(config["nav"]))
+
+
+def text_of(page):
+    return re.sub(r"\s+", " ", (REPO / "docs" / page).read_text(encoding="utf-8").lower())
+
+
+def test_every_outline_node_is_taught_in_outline_order():
+    order = nav_pages()
+    positions = [order.index(page) for page, _ in OUTLINE]
+    assert positions == sorted(positions), "the navigation does not follow the outline"
+    missing = [(page, phrase) for page, phrase in OUTLINE if phrase not in text_of(page)]
+    assert not missing
+
+
+def test_every_page_is_in_the_nav_and_ends_with_try_it_yourself():
+    pages = sorted(p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs").rglob("*.md"))
+    assert sorted(nav_pages()) == pages
+    for page in pages:
+        headings = re.findall(r"^## (.+)$", (REPO / "docs" / page).read_text(encoding="utf-8"), re.M)
+        assert headings and headings[-1] == "Try it yourself", page
+        assert "```bash" in text_of(page).split("## try it yourself")[-1], f"{page}: no commands"
+
+
+def test_pinned_versions_in_pages_match_the_lock_file():
+    lock = dict(line.split("==") for line in (REPO / "requirements.lock").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    pins = re.findall(r"\b([a-z][a-z0-9-]+)==([0-9][\w.]*)", " ".join(text_of(p) for p in nav_pages()))
+    assert pins
+    for name, version in pins:
+        assert lock.get(name) == version, f"{name}=={version} on a page, {lock.get(name)} in requirements.lock"
+
+
+def test_facts_that_age_are_dated():
+    for page in ["choosing/foundation-model.md", "llms/architectures.md", "choosing/approach.md"]:
+        assert "as of 2026-11" in text_of(page), page

@@ -1,0 +1,51 @@
+"""Figures are drawn from the verified output, in both themes, and every page uses them well."""
+
+import re
+
+from scripts import figures
+from tests.conftest import REPO
+
+OUT = (REPO / figures.SOURCE).read_text(encoding="utf-8")
+
+
+def test_the_heatmap_data_is_the_verified_matrix():
+    matrix = figures.parse_matrix(OUT)
+    assert len(matrix) == 5 and all(len(row) == 5 for row in matrix)
+    assert all(matrix[i][i] == 1.0 for i in range(5))
+    assert matrix[0][1] == matrix[1][0]
+    printed = OUT.split("most similar (")[1].split(")")[0]
+    assert max(v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j) == float(printed)
+
+
+def test_the_map_data_is_the_verified_projection():
+    points = figures.parse_points(OUT)
+    labels = figures.parse_labels(OUT)
+    assert [p[0] for p in points] == list(labels) == ["S0", "S1", "S2", "S3", "S4"]
+    assert labels["S0"] == "The cat sits on the mat."
+
+
+def test_build_draws_every_figure_in_both_themes_and_caches_them(project, monkeypatch):
+    (project.root / "snippets" / "embedding_similarity.out").write_text(OUT)
+    built = figures.build(project.root)
+    assert sorted(built) == sorted(f"{n}-{t}.svg" for n in figures.FIGURES for t in figures.THEMES)
+    assert all(svg.lstrip().startswith(b"<?xml") and b"<svg" in svg for svg in built.values())
+    assert built["similarity-heatmap-light.svg"] != built["similarity-heatmap-dark.svg"]
+    monkeypatch.setattr(figures, "render", lambda *a: (_ for _ in ()).throw(AssertionError("redrawn")))
+    assert figures.build(project.root) == built
+
+
+def test_a_changed_output_redraws_the_figures(project):
+    source = project.root / "snippets" / "embedding_similarity.out"
+    source.write_text(OUT)
+    before = figures.build(project.root)
+    source.write_text(OUT.replace("0.64", "0.65"))
+    assert figures.build(project.root)["similarity-heatmap-light.svg"] != before["similarity-heatmap-light.svg"]
+
+
+def test_every_figure_is_on_a_page_in_both_themes_with_alt_text():
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "docs").rglob("*.md"))
+    for name in figures.FIGURES:
+        for theme in figures.THEMES:
+            images = re.findall(rf"!\[([^\]]*)\]\([^)]*{name}-{theme}\.svg#only-{theme}\)", pages)
+            assert images, f"{name}-{theme}.svg is not shown with #only-{theme}"
+            assert all(len(alt) > 60 for alt in images), f"{name}: alt text should describe the figure"
