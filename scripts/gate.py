@@ -63,8 +63,14 @@ def timeout_for(root: Path, rel: str) -> float:
     return float(conf.get("timeout", {}).get(rel, conf.get("default-timeout", FALLBACK_TIMEOUT)))
 
 
-def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
-    """The run's stdout, or a SnippetError saying exactly why there is no usable output."""
+def doctest_pages(root: Path) -> list[Path]:
+    """Pages under ``docs/`` that show an interactive ``>>>`` session."""
+    return sorted(p for p in (root / "docs").rglob("*.md")
+                  if any(line.lstrip().startswith(">>> ") for line in p.read_text(encoding="utf-8").splitlines()))
+
+
+def run_problem(rel: str, run: runner.Run, timeout: float) -> None:
+    """Raise a SnippetError for a run that hung or reached outside its sandbox."""
     if run.timed_out:
         raise SnippetError(f"{rel} hangs: killed after the {timeout:g} s timeout "
                            f"(raise it under [tool.snippets.timeout] in pyproject.toml if it is just slow)")
@@ -72,6 +78,11 @@ def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
         raise SnippetError(f"{rel} reached for the network, which snippets may not do:\n{tail(run.stderr)}")
     if run.returncode == runner.WRITE_EXIT:
         raise SnippetError(f"{rel} tried to write into the project:\n{tail(run.stderr)}")
+
+
+def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
+    """The run's stdout, or a SnippetError saying exactly why there is no usable output."""
+    run_problem(rel, run, timeout)
     if run.returncode != 0:
         raise SnippetError(f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}")
     try:
@@ -126,8 +137,30 @@ def run_fresh(root: Path, snippet: Path) -> Fresh:
         return Fresh(None, str(err), seconds, run.reads)
 
 
+def check_page_doctests(root: Path, page: Path, key: str | None) -> Outcome:
+    """Run a page's ``>>>`` examples with doctest, in the same sandbox as the snippets."""
+    rel, started = page.relative_to(root).as_posix(), time.perf_counter()
+    timeout = timeout_for(root, rel)
+    argv = ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE", str(page.resolve())]
+    run = runner.run_snippet(root, page, timeout, argv)
+    seconds = max(time.perf_counter() - started, 1e-3)
+    try:
+        run_problem(rel, run, timeout)
+    except SnippetError as err:
+        return Outcome(rel, "failed", str(err), seconds)
+    if run.returncode != 0 or run.stdout.strip():
+        report = run.stdout.decode("utf-8", "replace") + run.stderr
+        return Outcome(rel, "failed", f"{rel}: a >>> example on this page no longer prints what it shows\n"
+                                      f"{tail(report, 60)}", seconds)
+    if key is not None:
+        cache.record_pass(root, page, key, run.reads)
+    return Outcome(rel, "passed", "", seconds)
+
+
 def run_and_compare(root: Path, snippet: Path, key: str | None) -> Outcome:
     """Run one snippet fresh and compare it with its expected file (check mode)."""
+    if snippet.suffix == ".md":
+        return check_page_doctests(root, snippet, key)
     rel, fresh = snippet.relative_to(root).as_posix(), run_fresh(root, snippet)
     if fresh.output is None:
         return Outcome(rel, "failed", fresh.error, fresh.seconds)
@@ -141,18 +174,20 @@ def run_and_compare(root: Path, snippet: Path, key: str | None) -> Outcome:
 
 def check(root: Path = ROOT, only: list[Path] | None = None, use_cache: bool = True,
           jobs: int | None = None) -> list[Outcome]:
-    """Check snippets in parallel; a cached pass is trusted only if its key still matches."""
-    snippets = only or discover(root)
+    """Check snippets and pages' doctests in parallel; a cached pass is trusted only if its
+    key still matches."""
+    snippets = only or discover(root) + doctest_pages(root)
     fingerprint = cache.environment_fingerprint(root) if use_cache else ""
     outcomes, todo = {}, []
     for snippet in snippets:
         rel = snippet.relative_to(root).as_posix()
-        if not expected_path(snippet).exists():
+        expected = snippet if snippet.suffix == ".md" else expected_path(snippet)
+        if not expected.exists():
             outcomes[rel] = Outcome(rel, "failed", f"{rel} has no expected output: "
                                     f"{expected_path(snippet).relative_to(root)} is missing "
                                     f"(create it from a real run with: make update SNIPPET={rel})")
             continue
-        key = cache.snippet_key(root, snippet, expected_path(snippet), fingerprint) if use_cache else None
+        key = cache.snippet_key(root, snippet, expected, fingerprint) if use_cache else None
         if key and cache.is_fresh(root, snippet, key):
             outcomes[rel] = Outcome(rel, "cached")
         else:
@@ -193,7 +228,14 @@ def summary(outcomes: list[Outcome]) -> str:
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     ran = sum(o.seconds > 0 for o in outcomes)
     rerun = "all cached, nothing rerun" if counts["cached"] == len(outcomes) else f"{ran} run"
-    return "\n".join([*lines, "", f"{len(outcomes)} snippets: {tally}; {rerun}"])
+    return "\n".join([*lines, "", f"{len(outcomes)} checked: {tally}; {rerun}"])
+
+
+def site_problems(root: Path) -> list[str]:
+    """What the strict build refuses besides drift: unused snippet files, missing includes."""
+    unused = [f"{rel}: no page includes it (show it on a page, or delete it)" for rel in pages.unused_files(root)]
+    missing = [f"{where}: the included file does not exist" for where in pages.missing_includes(root)]
+    return unused + missing
 
 
 # Pages whose snippets failed in the last serve build: {"tokens.md": ["snippets/x.py"]}.
@@ -204,15 +246,15 @@ def before_build(root: Path, serving: bool) -> None:
     """What the MkDocs hook runs: a build fails on drift; ``serve`` reports it and goes on."""
     from mkdocs.exceptions import PluginError
 
-    outcomes = check(root)
+    outcomes, problems = check(root), site_problems(root)
     failed = [o for o in outcomes if not o.ok]
     _drifting.clear()
     _drifting.update(failing_pages(root, failed))
-    report = summary(outcomes)
-    logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", report.splitlines()[-1])
-    if failed and not serving:
+    report = "\n".join([summary(outcomes), *problems])
+    logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", summary(outcomes).splitlines()[-1])
+    if (failed or problems) and not serving:
         raise PluginError(f"snippet gate failed\n{report}")
-    if failed:  # printed, not logged: a strict serve must keep serving
+    if failed or problems:  # printed, not logged: a strict serve must keep serving
         print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr)
 
 
@@ -222,7 +264,8 @@ def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for outcome in failed:
         out = Path(outcome.snippet).with_suffix(".out").as_posix()
-        for page in {*included.get(outcome.snippet, []), *included.get(out, [])}:
+        own = [outcome.snippet] if outcome.snippet.startswith("docs/") else []  # a page's doctests
+        for page in {*own, *included.get(outcome.snippet, []), *included.get(out, [])}:
             result.setdefault(Path(page).relative_to("docs").as_posix(), []).append(outcome.snippet)
     return result
 
@@ -255,8 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     except SnippetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(summary(outcomes))
-    return 0 if all(o.ok for o in outcomes) else 1
+    problems = site_problems(root) if args.mode == "check" and not only else []
+    print("\n".join([summary(outcomes), *problems]))
+    return 0 if all(o.ok for o in outcomes) and not problems else 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,13 @@ SUFFIX = re.compile(r"(?i)(?::-?\d*)+(?:,.*)?$|:[a-z][-_0-9a-z]*$")
 
 
 def include_target(raw: str) -> str:
-    """``snippets/a.py:3:9`` or ``snippets/a.py:section`` -> ``snippets/a.py``."""
+    """The file part of an include target, without line ranges or a section name.
+
+    >>> include_target("snippets/a.py:3:9"), include_target("snippets/a.py:main")
+    ('snippets/a.py', 'snippets/a.py')
+    >>> include_target("snippets/data/notes.json")
+    'snippets/data/notes.json'
+    """
     return SUFFIX.sub("", raw.strip())
 
 
@@ -40,3 +46,23 @@ def pages_by_include(root: Path) -> dict[str, list[str]]:
         for target in includes_of(page):
             result[target].add(page.relative_to(root).as_posix())
     return {target: sorted(pages) for target, pages in result.items()}
+
+
+def unused_files(root: Path) -> list[str]:
+    """Files under ``snippets/`` that no page includes; ``_helpers`` and caches excepted.
+
+    An example nobody can see is either dead or forgotten: the strict build refuses both.
+
+    >>> unused_files(Path("/nonexistent"))
+    []
+    """
+    included = pages_by_include(root) if (root / "docs").is_dir() else {}
+    files = (p for p in (root / "snippets").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(rel for p in files
+                  if not p.name.startswith("_") and (rel := p.relative_to(root).as_posix()) not in included)
+
+
+def missing_includes(root: Path) -> list[str]:
+    """``page: path`` for every ``--8<--`` include whose file does not exist."""
+    return [f"{page}: {target}" for target, pages in pages_by_include(root).items()
+            if not (root / target).is_file() for page in pages]

@@ -69,12 +69,15 @@ def environment(root: Path, scratch: Path) -> dict[str, str]:
     return env
 
 
-def run_snippet(root: Path, snippet: Path, timeout: float) -> Run:
-    """Run ``snippet`` once and collect stdout (bytes), stderr and the files it read."""
+def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | None = None) -> Run:
+    """Run ``snippet`` once and collect stdout (bytes), stderr and the files it read.
+
+    ``argv`` replaces the default ``[snippet]`` (a page's doctests run ``-m doctest page``).
+    """
     with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
         scratch = Path(tmp)
         proc = subprocess.Popen(
-            [sys.executable, str(snippet.resolve())],
+            [sys.executable, *(argv or [str(snippet.resolve())])],
             cwd=scratch, env=environment(root, scratch), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )

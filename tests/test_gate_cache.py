@@ -19,7 +19,7 @@ def test_a_second_check_reruns_nothing_and_says_so(project):
     assert statuses(project) == ["passed", "passed"]
     outcomes = gate.check(project.root)
     assert [o.status for o in outcomes] == ["cached", "cached"]
-    assert gate.summary(outcomes).endswith("2 snippets: 2 cached; all cached, nothing rerun")
+    assert gate.summary(outcomes).endswith("2 checked: 2 cached; all cached, nothing rerun")
 
 
 def test_editing_the_source_reruns_only_that_snippet(project):

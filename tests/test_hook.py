@@ -33,7 +33,7 @@ def test_plain_build_passes_and_shows_the_verified_output(project):
     project.snippet("greet", 'print("hello from a snippet")\n', "hello from a snippet\n")
     result = mkdocs_build(project)
     assert result.returncode == 0, result.stderr
-    assert "snippet gate: 1 snippets: 1 passed" in result.stderr
+    assert "snippet gate: 1 checked: 1 passed" in result.stderr
     assert "hello from a snippet" in (project.root / "site" / "greet" / "index.html").read_text()
 
 
@@ -95,4 +95,4 @@ def test_serve_reports_drift_keeps_serving_and_recovers(project):
         log = server.communicate(timeout=30)[0]
     assert "snippet gate failed (still serving)" in log
     assert "-hellO\n+hello" in log
-    assert "1 snippets: 1 passed; 1 run" in log  # after the fix only the edited snippet reran
+    assert "1 checked: 1 passed; 1 run" in log  # after the fix only the edited snippet reran

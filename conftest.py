@@ -1,0 +1,19 @@
+"""Root pytest configuration: the `>>>` sessions in docs/ run offline, like the snippets.
+
+Doctests run inside the pytest process, so the seeded caches are wired in here, before any
+test imports tiktoken or huggingface_hub.
+"""
+
+import os
+from pathlib import Path
+
+from scripts import seed
+
+ROOT = Path(__file__).resolve().parent
+collect_ignore = ["scripts/sandbox", "scripts/mkdocs_hook.py", "snippets", "site"]
+
+
+def pytest_configure(config):
+    seed.seed(ROOT)
+    os.environ.update(seed.snippet_env(ROOT))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

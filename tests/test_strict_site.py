@@ -1,0 +1,61 @@
+"""The strict build fails on every kind of breakage, shown on broken copies of the real site."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from scripts import seed
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def site_copy(tmp_path, monkeypatch):
+    """The real project copied into a temp folder, sharing the real (warm) caches."""
+    monkeypatch.setenv("STUDY_LLM_CACHE", str(seed.cache_root(REPO)))
+    copy = tmp_path / "site-copy"
+    for name in ["docs", "snippets", "scripts", "mkdocs.yml", "pyproject.toml"]:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, copy / name)
+    return copy
+
+
+def strict_build(root):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def append(path, text):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_the_unbroken_copy_builds(site_copy):
+    result = strict_build(site_copy)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda root: append(root / "docs/llms/tokens.md", "\nSee [this](missing-page.md).\n"),
+     "missing-page.md"),
+    (lambda root: append(root / "docs/llms/tokens.md", "\nSee [this](next-token.md#no-such-heading).\n"),
+     "no-such-heading"),
+    (lambda root: append(root / "docs/llms/tokens.md", '\n```text\n--8<-- "snippets/gone.out"\n```\n'),
+     "snippets/gone.out"),
+    (lambda root: (root / "snippets/data/orphan.json").write_text("[]\n"),
+     "snippets/data/orphan.json: no page includes it"),
+    (lambda root: [(root / "snippets/orphan.py").write_text('print("hi")\n'),
+                   (root / "snippets/orphan.out").write_text("hi\n")],
+     "snippets/orphan.py: no page includes it"),
+    (lambda root: (root / "docs/stray.md").write_text("# Stray\n"), "stray.md"),
+], ids=["broken-link", "broken-anchor", "missing-include", "unused-data-file", "unused-snippet", "page-not-in-nav"])
+def test_each_breakage_fails_the_strict_build_and_names_it(site_copy, breakage, expected):
+    breakage(site_copy)
+    result = strict_build(site_copy)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr[-3000:]
