@@ -1,0 +1,115 @@
+"""The built site in a real browser: clean loads, no third-party requests, and the features a
+reader uses (navigation, search, copy, theme toggle, mobile menu)."""
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import REPO
+from tests.test_content import nav_pages
+
+PAGES = nav_pages()
+
+
+def url_of(site, page):
+    path = page.removesuffix(".md")
+    path = path.removesuffix("index") if path.endswith("index") else path + "/"
+    return site + path
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_page_loads_cleanly_and_only_from_the_local_server(page, site, doc):
+    page.goto(url_of(site, doc), wait_until="networkidle")
+    assert page.locator("article h1").count() == 1
+    page.watcher.assert_clean()
+
+
+def test_the_navigation_reaches_every_page(page, site):
+    page.goto(site, wait_until="networkidle")
+    links = page.locator("nav.md-nav--primary a.md-nav__link[href]")
+    hrefs = {link.evaluate("a => a.href") for link in links.all()}
+    expected = {url_of(site, doc) for doc in PAGES}
+    assert expected <= hrefs
+    for href in sorted(expected):
+        page.goto(href, wait_until="networkidle")
+        assert page.locator("article h1").count() == 1, href
+    page.watcher.assert_clean()
+
+
+def test_search_finds_the_tokens_page(page, site):
+    page.goto(site, wait_until="networkidle")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type("token")
+    result = page.locator(".md-search-result__item a[href*='llms/tokens/']").first
+    result.wait_for(timeout=20_000)
+    result.click()
+    page.wait_for_url("**/llms/tokens/**")
+    assert page.locator("article h1").inner_text().startswith("Tokens and tokenization")
+    page.watcher.assert_clean()
+
+
+def test_the_copy_button_copies_the_snippet(browser, site):
+    ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    page.goto(site + "llms/tokens/", wait_until="networkidle")
+    block = page.locator("div.highlight", has=page.locator("span.filename", has_text="count_tokens.py"))
+    block.hover()
+    block.locator("button.md-code__button[data-md-type=copy]").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() == (REPO / "snippets" / "count_tokens.py").read_text().strip()
+    ctx.close()
+
+
+def test_the_light_dark_toggle_switches_the_scheme(page, site):
+    page.goto(site, wait_until="networkidle")
+    scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
+    assert scheme() == "default"
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    assert scheme() == "slate"
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    assert scheme() == "default"
+
+
+def test_a_narrow_mobile_viewport_has_a_usable_menu(browser, site):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(site, wait_until="networkidle")
+    sidebar_link = page.locator("nav.md-nav--primary a.md-nav__link", has_text="Class 1").first
+    on_screen = "e => { const r = e.getBoundingClientRect(); return r.right > 0 && r.left < innerWidth }"
+    assert not sidebar_link.evaluate(on_screen), "the menu should start closed on a phone"
+    page.locator("label.md-header__button[for=__drawer]").click()
+    page.wait_for_function(f"({on_screen})(document.querySelector('nav.md-nav--primary a[href$=\\'class-1/\\']'))")
+    sidebar_link.click()
+    page.wait_for_url("**/class-1/")
+    assert page.locator("article h1").inner_text().startswith("Class 1")
+    ctx.close()
+
+
+@pytest.mark.parametrize("doc, snippet", [
+    ("llms/tokens.md", "count_tokens"),
+    ("building/embeddings.md", "embedding_similarity"),
+    ("building/rag.md", "tiny_retrieval"),
+])
+def test_the_verified_output_of_each_seed_example_is_visible(page, site, doc, snippet):
+    page.goto(url_of(site, doc), wait_until="networkidle")
+    expected = (REPO / "snippets" / f"{snippet}.out").read_text(encoding="utf-8").strip()
+    output = page.locator("div.highlight", has=page.locator("span.filename", has_text="Output"))
+    shown = [text.strip() for text in output.locator("code").all_inner_texts()]
+    assert expected in shown
+    assert output.first.is_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("device", ["desktop", "mobile"])
+def test_screenshots_of_home_and_tokens(browser, site, scheme, device):
+    size = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}[device]
+    ctx = browser.new_context(viewport=size, color_scheme=scheme, is_mobile=device == "mobile")
+    page = ctx.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, path in [("home", ""), ("tokens", "llms/tokens/")]:
+        page.goto(site + path, wait_until="networkidle")
+        expected = "slate" if scheme == "dark" else "default"
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
+        target = ARTIFACTS / f"{name}-{scheme}-{device}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 10_000
+    ctx.close()
