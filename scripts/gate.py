@@ -126,11 +126,16 @@ class Fresh:
     reads: list[Path]
 
 
-def run_fresh(root: Path, snippet: Path) -> Fresh:
-    rel, started = snippet.relative_to(root).as_posix(), time.perf_counter()
+def timed_run(root: Path, path: Path, argv: list[str] | None = None):
+    """Run a snippet (or a page's doctests) under its timeout: (rel, run, timeout, seconds)."""
+    rel, started = path.relative_to(root).as_posix(), time.perf_counter()
     timeout = timeout_for(root, rel)
-    run = runner.run_snippet(root, snippet, timeout)
-    seconds = max(time.perf_counter() - started, 1e-3)
+    run = runner.run_snippet(root, path, timeout, argv)
+    return rel, run, timeout, max(time.perf_counter() - started, 1e-3)
+
+
+def run_fresh(root: Path, snippet: Path) -> Fresh:
+    rel, run, timeout, seconds = timed_run(root, snippet)
     try:
         return Fresh(output_of(rel, run, timeout), "", seconds, run.reads)
     except SnippetError as err:
@@ -139,11 +144,8 @@ def run_fresh(root: Path, snippet: Path) -> Fresh:
 
 def check_page_doctests(root: Path, page: Path, key: str | None) -> Outcome:
     """Run a page's ``>>>`` examples with doctest, in the same sandbox as the snippets."""
-    rel, started = page.relative_to(root).as_posix(), time.perf_counter()
-    timeout = timeout_for(root, rel)
     argv = ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE", str(page.resolve())]
-    run = runner.run_snippet(root, page, timeout, argv)
-    seconds = max(time.perf_counter() - started, 1e-3)
+    rel, run, timeout, seconds = timed_run(root, page, argv)
     try:
         run_problem(rel, run, timeout)
     except SnippetError as err:
@@ -220,7 +222,7 @@ def update_one(root: Path, snippet: Path) -> Outcome:
 
 def summary(outcomes: list[Outcome]) -> str:
     """One line per snippet, then each failure in full, then a closing count."""
-    lines = [f"{o.status.upper():9} {o.snippet}" + (f"  ({o.seconds:.1f} s)" if o.seconds else "")
+    lines = [f"{o.status.upper():9} {o.snippet}" + (f"  ({o.seconds:.2f} s)" if o.seconds else "")
              for o in outcomes]
     for failure in (o.detail for o in outcomes if o.status == "failed"):
         lines += ["", failure.rstrip("\n")]
