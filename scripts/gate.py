@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import cache, pages, runner
+from scripts import cache, pages, runner, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 FALLBACK_TIMEOUT = 90.0
@@ -248,7 +248,10 @@ def before_build(root: Path, serving: bool) -> None:
     """What the MkDocs hook runs: a build fails on drift; ``serve`` reports it and goes on."""
     from mkdocs.exceptions import PluginError
 
-    outcomes, problems = check(root), site_problems(root)
+    try:
+        outcomes, problems = check(root), site_problems(root)
+    except seed.SeedError as err:  # a missing or tampered model file: say which, no traceback
+        raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
     failed = [o for o in outcomes if not o.ok]
     _drifting.clear()
     _drifting.update(failing_pages(root, failed))
@@ -297,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcomes = (update(root, only, args.jobs) if args.mode == "update"
                     else check(root, only, not args.no_cache, args.jobs))
-    except SnippetError as err:
+    except (SnippetError, seed.SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     problems = site_problems(root) if args.mode == "check" and not only else []

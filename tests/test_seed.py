@@ -29,3 +29,13 @@ def test_a_hash_mismatch_is_a_clear_error(project, monkeypatch):
     monkeypatch.setattr(seed, "TIKTOKEN_SHA256", "0" * 64)
     with pytest.raises(seed.SeedError, match=r"hash mismatch for .*cl100k_base\.tiktoken: expected sha256 0{64}"):
         seed.seed(project.root)
+
+
+def test_the_gate_reports_a_hash_mismatch_without_a_traceback(project, monkeypatch, capsys):
+    from scripts import gate
+
+    project.snippet("a", 'print("a")\n', "a\n")
+    monkeypatch.setattr(seed, "TIKTOKEN_SHA256", "0" * 64)
+    assert gate.main(["check", "--root", str(project.root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: hash mismatch for ") and "Traceback" not in err
