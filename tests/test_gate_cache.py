@@ -71,3 +71,27 @@ def test_failures_are_never_cached(project):
     assert statuses(project) == ["failed"]
     assert statuses(project) == ["failed"]
     assert not cache.results_dir(project.root).exists() or not any(cache.results_dir(project.root).iterdir())
+
+
+RENDEZVOUS = """
+import pathlib, time
+meeting = pathlib.Path({folder!r})
+(meeting / {me!r}).touch()
+for _ in range(200):  # wait (up to ~20 s) for the other snippet to arrive
+    if (meeting / {other!r}).exists():
+        print("met")
+        break
+    time.sleep(0.1)
+else:
+    print("alone")
+"""
+
+
+def test_independent_snippets_run_at_the_same_time(project, tmp_path):
+    """A rendezvous, not a stopwatch: each snippet waits for the other to start. Run one
+    after the other, the first would give up and print "alone"."""
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    project.snippet("a", RENDEZVOUS.format(folder=str(meeting), me="a", other="b"), "met\n")
+    project.snippet("b", RENDEZVOUS.format(folder=str(meeting), me="b", other="a"), "met\n")
+    assert [o.status for o in gate.check(project.root, jobs=2)] == ["passed", "passed"]
