@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -27,9 +26,12 @@ def results_dir(root: Path) -> Path:
     return seed.cache_root(root) / "snippet-results"
 
 
-@lru_cache(maxsize=1)
 def installed_packages() -> tuple[str, ...]:
-    """Exact ``name==version`` of every distribution the snippets can import."""
+    """Exact ``name==version`` of every distribution the snippets can import.
+
+    Read afresh on every check (tens of milliseconds): a long ``mkdocs serve`` must notice a
+    ``pip install`` made while it runs.
+    """
     return tuple(sorted({f"{d.metadata['Name'].lower()}=={d.version}" for d in metadata.distributions()}))
 
 

@@ -42,7 +42,7 @@ PINNED = {
 
 @dataclass
 class Run:
-    """What one snippet run produced; ``problem`` is None when it ran cleanly."""
+    """What one snippet run produced, for the gate to judge."""
 
     stdout: bytes = b""
     stderr: str = ""
