@@ -12,7 +12,8 @@ decoded = enc.decode(tokens)
 print(f"round trip: {decoded!r} -> identical: {decoded == text}")
 
 # Each id stands for a piece of text; note the leading spaces.
-print("pieces:", [enc.decode([token]) for token in tokens])
+print("pieces:")
+print([enc.decode([token]) for token in tokens])
 
 # The same idea costs a different number of tokens in different languages.
 samples = {

@@ -95,7 +95,7 @@ for call in RECORDED_MODEL_REPLY["tool_calls"]:
     result = (
         {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
     )
-    print(f"{call['id']}: {name}({arguments}) -> {result}")
+    print(f"{call['id']}: {name}({arguments})\n  -> {result}")
     messages.append(
         {
             "role": "tool",

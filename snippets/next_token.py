@@ -40,13 +40,15 @@ def generate(choose, start="the", max_tokens=12):
 
 
 # Greedy: always append the single most likely next token.
-print("greedy: ", generate(lambda dist: next(iter(dist))))
-# Sampling: draw the next token at random, in proportion to its probability.
+print("greedy:\n ", generate(lambda dist: next(iter(dist))))
+
+
+def sample(dist):
+    """Draw the next token at random, in proportion to its probability."""
+    return rng.choices(list(dist), weights=list(dist.values()))[0]
+
+
 rng = random.Random(7)
+print("sampled:")
 for _ in range(3):
-    print(
-        "sampled:",
-        generate(
-            lambda dist: rng.choices(list(dist), weights=list(dist.values()))[0]
-        ),
-    )
+    print(" ", generate(sample))

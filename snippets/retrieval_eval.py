@@ -43,9 +43,9 @@ for name, scores in [
         rank_of_answer(row, test["answer"]) for row, test in zip(scores, tests)
     ]
 
-print(f"{'rank of the right note (1 = first)':66}{'TF-IDF':>7}{'embed':>6}")
+print(f"{'rank of the right note (1 = first)':68}{'TF-IDF':>6}{'embed':>6}")
 for test, tfidf, embed in zip(tests, *results.values()):
-    print(f"{test['question']:66}{tfidf:>7}{embed:>6}")
+    print(f"{test['question']:68}{tfidf:>6}{embed:>6}")
 
 print(f"\n{'':18}{'hit@1':>7}{'hit@3':>7}{'MRR':>7}")
 for name, ranks in results.items():
