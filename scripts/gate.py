@@ -235,8 +235,10 @@ def summary(outcomes: list[Outcome]) -> str:
 
 def site_problems(root: Path) -> list[str]:
     """What the strict build refuses besides drift: unused snippet files, missing includes."""
-    unused = [f"{rel}: no page includes it (show it on a page, or delete it)" for rel in pages.unused_files(root)]
-    missing = [f"{where}: the included file does not exist" for where in pages.missing_includes(root)]
+    included = pages.pages_by_include(root)  # one scan of docs/ serves both checks
+    unused = [f"{rel}: no page includes it (show it on a page, or delete it)"
+              for rel in pages.unused_files(root, included)]
+    missing = [f"{where}: the included file does not exist" for where in pages.missing_includes(root, included)]
     return unused + missing
 
 
@@ -255,8 +257,9 @@ def before_build(root: Path, serving: bool) -> None:
     failed = [o for o in outcomes if not o.ok]
     _drifting.clear()
     _drifting.update(failing_pages(root, failed))
-    report = "\n".join([summary(outcomes), *problems])
-    logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", summary(outcomes).splitlines()[-1])
+    tally = summary(outcomes)
+    report = "\n".join([tally, *problems])
+    logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
     if (failed or problems) and not serving:
         raise PluginError(f"snippet gate failed\n{report}")
     if failed or problems:  # printed, not logged: a strict serve must keep serving

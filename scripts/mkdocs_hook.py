@@ -1,8 +1,8 @@
 """MkDocs hook: run the cached snippet gate before every build, add the build-time figures.
 
-Thin on purpose — all the work is in ``scripts.gate`` and ``scripts.figures``.  ``mkdocs build`` fails on any
-drift; ``mkdocs serve`` prints the report, keeps serving, and (thanks to the cache) reruns
-only the snippet that was edited.
+Thin on purpose — all the work is in ``scripts.gate`` and ``scripts.figures``.
+``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report, keeps serving, and
+(thanks to the cache) reruns only the snippet that was edited.
 """
 
 import sys

@@ -48,21 +48,21 @@ def pages_by_include(root: Path) -> dict[str, list[str]]:
     return {target: sorted(pages) for target, pages in result.items()}
 
 
-def unused_files(root: Path) -> list[str]:
-    """Files under ``snippets/`` that no page includes; ``_helpers`` and caches excepted.
+def unused_files(root: Path, included: dict[str, list[str]]) -> list[str]:
+    """Files under ``snippets/`` not in ``included`` (see ``pages_by_include``); ``_helpers``
+    and caches excepted.
 
     An example nobody can see is either dead or forgotten: the strict build refuses both.
 
-    >>> unused_files(Path("/nonexistent"))
+    >>> unused_files(Path("/nonexistent"), {})
     []
     """
-    included = pages_by_include(root) if (root / "docs").is_dir() else {}
     files = (p for p in (root / "snippets").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return sorted(rel for p in files
                   if not p.name.startswith("_") and (rel := p.relative_to(root).as_posix()) not in included)
 
 
-def missing_includes(root: Path) -> list[str]:
-    """``page: path`` for every ``--8<--`` include whose file does not exist."""
-    return [f"{page}: {target}" for target, pages in pages_by_include(root).items()
+def missing_includes(root: Path, included: dict[str, list[str]]) -> list[str]:
+    """``page: path`` for every include in ``included`` whose file does not exist."""
+    return [f"{page}: {target}" for target, pages in included.items()
             if not (root / target).is_file() for page in pages]
