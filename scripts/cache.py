@@ -19,7 +19,8 @@ from pathlib import Path
 from scripts import seed
 from scripts.seed import sha256_file
 
-GATE_FILES = (Path(__file__).with_name("runner.py"), Path(__file__).parent / "sandbox" / "sitecustomize.py")
+GATE_FILES = (Path(__file__).with_name("runner.py"), Path(__file__).with_name("lab_exec.py"),
+              Path(__file__).parent / "sandbox" / "sitecustomize.py")
 
 
 def results_dir(root: Path) -> Path:
@@ -62,8 +63,8 @@ def is_fresh(root: Path, snippet: Path, key: str) -> bool:
         entry = json.loads(entry_path(root, snippet).read_text())
     except (OSError, ValueError):
         return False
-    if entry.get("key") != key:
-        return False
+    if entry.get("key") != key or "modules" not in entry.get("provenance", {}):
+        return False  # (an entry from before provenance records is rerun to get one)
     for rel, digest in entry.get("reads", {}).items():
         path = root / rel
         if not path.is_file() or sha256_file(path) != digest:
@@ -71,16 +72,26 @@ def is_fresh(root: Path, snippet: Path, key: str) -> bool:
     return True
 
 
-def record_pass(root: Path, snippet: Path, key: str, reads: list[Path]) -> None:
-    """Remember a pass together with the hashes of the data files the run read."""
+def record_pass(root: Path, snippet: Path, key: str, reads: list[Path], provenance: dict) -> None:
+    """Remember a pass with the hashes of the data files the run read, and what produced it
+    (the modules it imported and its Python version) for the line under its output."""
     base = root.resolve()
     entry = {
         "snippet": snippet.relative_to(root).as_posix(),
         "key": key,
         "reads": {p.relative_to(base).as_posix(): sha256_file(p) for p in reads},
+        "provenance": provenance,
     }
     path = entry_path(root, snippet)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(entry, indent=1, sort_keys=True))
     tmp.replace(path)
+
+
+def provenance(root: Path, snippet: Path) -> dict | None:
+    """The provenance stored with the last recorded pass of ``snippet``, if any."""
+    try:
+        return json.loads(entry_path(root, snippet).read_text()).get("provenance")
+    except (OSError, ValueError):
+        return None

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import cache, pages, runner, seed
+from scripts import cache, labs, pages, provenance, runner, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 FALLBACK_TIMEOUT = 90.0
@@ -46,8 +46,8 @@ class Outcome:
 
 
 def discover(root: Path) -> list[Path]:
-    """Every ``*.py`` under ``snippets/`` whose file name does not start with ``_``."""
-    return sorted(p for p in (root / "snippets").rglob("*.py") if not p.name.startswith("_"))
+    """Every ``*.py`` under ``snippets/``, then every lab, except names starting with ``_``."""
+    return sorted(p for p in (root / "snippets").rglob("*.py") if not p.name.startswith("_")) + labs.discover(root)
 
 
 def expected_path(snippet: Path) -> Path:
@@ -105,7 +105,8 @@ def tail(text: str, lines: int = 40) -> str:
 def drift_report(root: Path, rel: str, expected: bytes, actual: bytes) -> str:
     """A unified diff of expected vs actual output, naming the snippet and its pages."""
     out_rel = Path(rel).with_suffix(".out").as_posix()
-    shown_on = pages.pages_by_include(root).get(out_rel) or ["(no page includes it)"]
+    shown_on = (lab_page(rel) if rel.startswith("labs/") else pages.pages_by_include(root).get(out_rel)) \
+        or ["(no page includes it)"]
     diff = difflib.unified_diff(
         expected.decode("utf-8", "replace").splitlines(keepends=True),
         actual.decode("utf-8", "replace").splitlines(keepends=True),
@@ -116,6 +117,11 @@ def drift_report(root: Path, rel: str, expected: bytes, actual: bytes) -> str:
             f"  accept the new output with: make update SNIPPET={rel}\n{body}")
 
 
+def lab_page(rel: str) -> list[str]:
+    """Where a lab's outputs are shown: its generated notebook page and download."""
+    return [f"the lab page labs/{Path(rel).stem}/ and its download {Path(rel).stem}.ipynb"]
+
+
 @dataclass
 class Fresh:
     """One real run: its usable output, or the reason there is none."""
@@ -123,7 +129,7 @@ class Fresh:
     output: bytes | None
     error: str
     seconds: float
-    reads: list[Path]
+    run: runner.Run
 
 
 def timed_run(root: Path, path: Path, argv: list[str] | None = None):
@@ -135,11 +141,19 @@ def timed_run(root: Path, path: Path, argv: list[str] | None = None):
 
 
 def run_fresh(root: Path, snippet: Path) -> Fresh:
-    rel, run, timeout, seconds = timed_run(root, snippet)
+    """A snippet runs as a script; a lab runs cell by cell through ``scripts/lab_exec.py``."""
+    argv = labs.command(snippet) if labs.is_lab(root, snippet) else None
+    rel, run, timeout, seconds = timed_run(root, snippet, argv)
     try:
-        return Fresh(output_of(rel, run, timeout), "", seconds, run.reads)
+        return Fresh(output_of(rel, run, timeout), "", seconds, run)
     except SnippetError as err:
-        return Fresh(None, str(err), seconds, run.reads)
+        return Fresh(None, str(err), seconds, run)
+
+
+def record_pass(root: Path, path: Path, key: str | None, run: runner.Run) -> None:
+    """Cache a pass (when caching) with the files it read and what produced its output."""
+    if key is not None:
+        cache.record_pass(root, path, key, run.reads, {"modules": run.modules, "python": run.python})
 
 
 def check_page_doctests(root: Path, page: Path, key: str | None) -> Outcome:
@@ -154,8 +168,7 @@ def check_page_doctests(root: Path, page: Path, key: str | None) -> Outcome:
         report = run.stdout.decode("utf-8", "replace") + run.stderr
         return Outcome(rel, "failed", f"{rel}: a >>> example on this page no longer prints what it shows\n"
                                       f"{tail(report, 60)}", seconds)
-    if key is not None:
-        cache.record_pass(root, page, key, run.reads)
+    record_pass(root, page, key, run)
     return Outcome(rel, "passed", "", seconds)
 
 
@@ -169,8 +182,7 @@ def run_and_compare(root: Path, snippet: Path, key: str | None) -> Outcome:
     expected = expected_path(snippet).read_bytes()
     if fresh.output != expected:
         return Outcome(rel, "failed", drift_report(root, rel, expected, fresh.output), fresh.seconds)
-    if key is not None:
-        cache.record_pass(root, snippet, key, fresh.reads)
+    record_pass(root, snippet, key, fresh.run)
     return Outcome(rel, "passed", "", fresh.seconds)
 
 
@@ -244,6 +256,8 @@ def site_problems(root: Path) -> list[str]:
 
 # Pages whose snippets failed in the last serve build: {"tokens.md": ["snippets/x.py"]}.
 _drifting: dict[str, list[str]] = {}
+# What produced each output that passed in the last build: {"snippets/x.py": {...}}.
+_records: dict[str, dict] = {}
 
 
 def before_build(root: Path, serving: bool) -> None:
@@ -257,6 +271,9 @@ def before_build(root: Path, serving: bool) -> None:
     failed = [o for o in outcomes if not o.ok]
     _drifting.clear()
     _drifting.update(failing_pages(root, failed))
+    _records.clear()
+    _records.update({o.snippet: provenance.describe(root, **ran) for o in outcomes
+                     if o.ok and (ran := cache.provenance(root, root / o.snippet))})
     tally = summary(outcomes)
     report = "\n".join([tally, *problems])
     logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
@@ -288,6 +305,17 @@ def drift_banner(page: str) -> str:
             f"    The diff is in the terminal running `mkdocs serve`; fix the snippet or run `make update`.\n\n")
 
 
+def with_provenance(page: str, markdown: str) -> str:
+    """A page's Markdown with the provenance line under each output that passed."""
+    return provenance.annotate(markdown, lambda source: _records.get(source or f"docs/{page}"))
+
+
+def lab_provenance(lab: str) -> str:
+    """The provenance line for a lab's outputs (``labs/<name>.py``), or "" if it failed."""
+    record = _records.get(lab)
+    return provenance.html(record) if record else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.gate", description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["check", "update"])
@@ -298,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = args.root.resolve()
     only = [p.resolve() for p in args.snippets] or None
-    if only and (wrong := [str(p) for p in only if not p.is_file() or root / "snippets" not in p.parents]):
-        parser.error(f"not a snippet under {root / 'snippets'}: {', '.join(wrong)}")
+    if only and (wrong := [str(p) for p in only if p not in discover(root)]):
+        parser.error(f"not a snippet under {root / 'snippets'} or a lab under {root / 'labs'}: {', '.join(wrong)}")
     try:
         outcomes = (update(root, only, args.jobs) if args.mode == "update"
                     else check(root, only, not args.no_cache, args.jobs))

@@ -9,6 +9,7 @@ change an output.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -49,6 +50,8 @@ class Run:
     returncode: int | None = None
     timed_out: bool = False
     reads: list[Path] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)  # top-level names, for provenance
+    python: str = ""
 
 
 def environment(root: Path, scratch: Path) -> dict[str, str]:
@@ -88,13 +91,16 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned workers
             out, err = proc.communicate()
             timed_out = True
-        return Run(out, err.decode("utf-8", "replace"), proc.returncode, timed_out,
-                   read_list(scratch / ".gate-reads", snippet))
+        run = Run(out, err.decode("utf-8", "replace"), proc.returncode, timed_out)
+        add_record(run, scratch / ".gate-reads", snippet)
+        return run
 
 
-def read_list(path: Path, snippet: Path) -> list[Path]:
-    """Data files the sandbox saw the snippet read, without the snippet itself."""
+def add_record(run: Run, path: Path, snippet: Path) -> None:
+    """What the sandbox recorded at exit: data files read (without the snippet itself),
+    modules imported, Python version.  A killed run leaves no record."""
     if not path.exists():
-        return []
-    own = snippet.resolve()
-    return sorted({Path(p) for p in path.read_text(encoding="utf-8").splitlines() if p} - {own})
+        return
+    record = json.loads(path.read_text(encoding="utf-8"))
+    run.reads = sorted({Path(p) for p in record["reads"]} - {snippet.resolve()})
+    run.modules, run.python = record["modules"], record["python"]

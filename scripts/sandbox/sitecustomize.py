@@ -8,11 +8,14 @@ three things a reader's machine does not need and the gate does:
   fails clearly instead of hanging or falling back silently;
 * **refuses writes into the project** (exit code 98) — a check run must never modify the repo;
 * **records the data files the snippet reads** under ``snippets/`` so the cache key can
-  include them (written to ``$SNIPPET_GATE_DEPS`` at exit).
+  include them, and the modules it imported and the Python version, for the provenance
+  line under each output (a JSON record written to ``$SNIPPET_GATE_DEPS`` at exit).
 """
 
 import atexit
+import json
 import os
+import platform
 import socket
 import sys
 
@@ -65,14 +68,16 @@ def _audit(event, args):
         _reads.add(path)
 
 
-def _save_reads():
+def _save_record():
     if _DEPS_FILE:
+        modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
+        record = {"reads": sorted(_reads), "modules": modules, "python": platform.python_version()}
         with open(_DEPS_FILE, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(sorted(_reads)))
+            json.dump(record, fh)
 
 
 socket.socket.connect = _guard_connect(socket.socket.connect)
 socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
 socket.getaddrinfo = _getaddrinfo
 sys.addaudithook(_audit)
-atexit.register(_save_reads)
+atexit.register(_save_record)

@@ -1,0 +1,114 @@
+# %% [markdown]
+# # Lab: retrieval
+#
+# Retrieval-augmented generation (RAG) answers from *your* documents: find the notes that
+# match a question, then put them into the prompt. This lab builds the "find" half in a
+# few lines, compares keyword matching with embeddings, and counts what the prompt costs.
+#
+# You need `pip install sentence-transformers tiktoken`; the first run downloads the
+# embedding model and the tokenizer once.
+
+# %%
+notes = {
+    "attention": "Transformers compare every token with every other token, so cost "
+                 "grows with the square of the context length.",
+    "rwkv": "RWKV is a recurrent network that keeps a fixed-size state, so each new "
+            "token costs the same.",
+    "rag": "RAG retrieves relevant notes and adds them to the prompt, so answers can "
+           "cite sources the model never saw in training.",
+    "fine-tuning": "Fine-tuning updates the weights with examples, which suits a fixed "
+                   "style or format better than fast-changing facts.",
+    "tokens": "A tokenizer splits text into tokens; prices and context limits are "
+              "counted in tokens.",
+    "china": "Models served to the public in mainland China must be registered with "
+             "the regulator.",
+}
+print(len(notes), "notes")
+
+# %% [markdown]
+# ## 1. Keyword matching
+#
+# The simplest retriever counts the words a note shares with the question. It works when
+# the question uses the note's words.
+
+# %%
+import re
+
+
+def words(text):
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def keyword_search(question, k=3):
+    scores = {name: len(words(question) & words(text)) for name, text in notes.items()}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+keyword_search("Why does the cost grow with the context length?")
+
+# %% [markdown]
+# Now ask the same thing in other words. Few words are shared, and the keyword
+# retriever ranks the notes on coincidences:
+
+# %%
+keyword_search("Why are long documents expensive for a transformer?")
+
+# %% [markdown]
+# ## 2. Embedding search
+#
+# Embeddings compare meaning instead of spelling. Normalized vectors make the dot
+# product equal to cosine similarity.
+
+# %%
+from sentence_transformers import SentenceTransformer
+
+model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+names = list(notes)
+note_vectors = model.encode(list(notes.values()), normalize_embeddings=True)
+
+
+def embedding_search(question, k=3):
+    scores = note_vectors @ model.encode(question, normalize_embeddings=True)
+    ranked = sorted(zip(scores.tolist(), names), reverse=True)[:k]
+    return [(name, round(score, 2)) for score, name in ranked]
+
+
+embedding_search("Why are long documents expensive for a transformer?")
+
+# %%
+embedding_search("Can I use a chatbot to answer from our own files?")
+
+# %% [markdown]
+# ## 3. The prompt that goes to the model
+#
+# The retrieved notes become context. Every note you add costs tokens on every request,
+# which is why retrieval keeps only the best few.
+
+# %%
+import tiktoken
+
+enc = tiktoken.get_encoding("cl100k_base")
+
+
+def build_prompt(question, k):
+    context = "\n".join(f"[{name}] {notes[name]}" for name, _ in embedding_search(question, k))
+    return (f"Answer using only the notes below and cite their ids.\n\n"
+            f"Notes:\n{context}\n\nQuestion: {question}")
+
+
+question = "Why are long documents expensive for a transformer?"
+print(build_prompt(question, 1))
+for k in [1, 3, 6]:
+    print(f"top {k}: {len(enc.encode(build_prompt(question, k)))} prompt tokens")
+
+# %% [markdown]
+# ## 4. Your turn
+#
+# Ask your own question, first with words from a note, then in your own words. Which
+# retriever still finds the right note? Add a note of your own to `notes` (and run the
+# cells again) to see it come up.
+
+# %%
+my_question = "Which models may I offer to users in China?"
+print("keywords:  ", keyword_search(my_question))
+print("embeddings:", embedding_search(my_question))

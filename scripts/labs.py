@@ -1,0 +1,163 @@
+"""Labs: notebooks a reader downloads and runs, built from reviewable percent-format sources.
+
+``labs/<name>.py`` (jupytext percent format) is the source; ``labs/<name>.out`` holds the
+outputs the gate verified (written by ``make update`` from a real run of
+``scripts/lab_exec.py``).  The build joins the two into ``<name>.ipynb`` with those outputs
+in place: mkdocs-jupyter renders it without executing anything, and the same file is the
+page's download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from scripts import seed
+
+EXECUTOR = Path(__file__).with_name("lab_exec.py")
+SECTION = re.compile(r"^──── cell (\d+) · (stdout|result) ────\n", re.MULTILINE)
+KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def discover(root: Path) -> list[Path]:
+    """Every ``labs/*.py`` whose name does not start with ``_``."""
+    return sorted(p for p in (root / "labs").glob("*.py") if not p.name.startswith("_"))
+
+
+def is_lab(root: Path, path: Path) -> bool:
+    return path.suffix == ".py" and path.parent.resolve() == (root / "labs").resolve()
+
+
+def command(lab: Path) -> list[str]:
+    """The argv (after ``python``) that runs a lab in the gate's sandbox."""
+    return [str(EXECUTOR), str(lab.resolve())]
+
+
+def parse_expected(text: str) -> dict[int, list[tuple[str, str]]]:
+    """``{cell number: [(kind, exact text), ...]}`` from a lab's ``.out``.
+
+    >>> parse_expected("──── cell 2 · stdout ────\\nhi\\n\\n──── cell 2 · result ────\\n3\\n")
+    {2: [('stdout', 'hi\\n'), ('result', '3')]}
+    """
+    parts = SECTION.split(text)
+    if parts[0]:
+        raise ValueError(f"text before the first cell header: {parts[0][:40]!r}")
+    found: dict[int, list[tuple[str, str]]] = {}
+    for number, kind, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+        found.setdefault(int(number), []).append((kind, body.removesuffix("\n")))
+    return found
+
+
+def outputs_text(notebook) -> str:
+    """A notebook's outputs in the ``.out`` form: how an executed download is compared.
+
+    Stderr is left out, as the gate leaves it out.  Anything else a lab must not show (an
+    error, a picture) appears as its own section, so a comparison with the verified ``.out``
+    fails and the diff says what it was.
+    """
+    from scripts.lab_exec import section
+
+    text = []
+    for number, cell in enumerate((c for c in notebook.cells if c.cell_type == "code"), start=1):
+        stdout = "".join(o["text"] for o in cell.outputs if o.get("name") == "stdout")
+        text.append(section(number, "stdout", stdout) if stdout else "")
+        for out in (o for o in cell.outputs if o["output_type"] != "stream"):
+            shown = out.get("data", {}).get("text/plain", out.get("ename", ""))
+            kind = "result" if out["output_type"] == "execute_result" else out["output_type"]
+            text.append(section(number, kind, shown))
+    return "".join(text)
+
+
+def notebook(lab: Path):
+    """The lab as a notebook carrying the verified outputs from ``labs/<name>.out``.
+
+    Cell ids and metadata are fixed, so the same source and outputs always give the same
+    bytes (and mkdocs-jupyter's own cache, keyed on those bytes, stays valid).
+    """
+    import jupytext
+    from nbformat.v4 import new_output
+
+    nb = jupytext.read(lab, fmt="py:percent")
+    expected = parse_expected(lab.with_suffix(".out").read_text(encoding="utf-8"))
+    code = 0
+    for index, cell in enumerate(nb.cells):
+        cell.id, cell.metadata = f"cell-{index}", {}
+        if cell.cell_type == "code":
+            code += 1
+            cell.execution_count = code
+            cell.outputs = [new_output("stream", name="stdout", text=text) if kind == "stdout"
+                            else new_output("execute_result", data={"text/plain": text},
+                                            execution_count=code)
+                            for kind, text in expected.get(code, [])]
+    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
+    return nb
+
+
+def build(root: Path) -> dict[str, Path]:
+    """``{"tokens": Path(".cache/labs/<hash>/labs/tokens.ipynb"), ...}`` for every verified lab.
+
+    A lab without its ``.out`` is left out here; the gate reports it as missing.
+    """
+    import nbformat
+
+    built = {}
+    for lab in discover(root):
+        if not lab.with_suffix(".out").exists():
+            continue
+        text = nbformat.writes(notebook(lab))
+        folder = seed.cache_root(root) / "labs" / hashlib.sha256(text.encode()).hexdigest()[:16]
+        path = folder / "labs" / f"{lab.stem}.ipynb"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        built[lab.stem] = path
+    return built
+
+
+def add_to_site(files, config, root: Path) -> None:
+    """Add each lab notebook as ``labs/<name>.ipynb``, for mkdocs-jupyter to render.
+
+    A plain ``File`` whose source folder is the cache, not ``File.generated``: mkdocs-jupyter
+    finds a notebook's path through its ``src_dir``, which a generated file does not have.
+    """
+    from mkdocs.structure.files import File
+
+    for name, path in build(root).items():
+        files.append(File(f"labs/{name}.ipynb", src_dir=str(path.parents[1]), dest_dir=config.site_dir,
+                          use_directory_urls=config.use_directory_urls))
+
+
+def download_link(src_uri: str) -> str:
+    """The button above a lab page that downloads the notebook (copied beside the page)."""
+    name = Path(src_uri).name
+    return (f'<p class="lab-download"><a class="md-button md-button--primary" href="{name}" '
+            f'download>Download {name}</a> and run it top to bottom: its outputs match these.</p>\n')
+
+
+def is_lab_page(src_uri: str) -> bool:
+    return src_uri.startswith("labs/") and src_uri.endswith(".ipynb")
+
+
+def source_of(src_uri: str) -> str:
+    """``labs/tokens.ipynb`` (the page) -> ``labs/tokens.py`` (what the gate checks)."""
+    return src_uri.removesuffix(".ipynb") + ".py"
+
+
+def decorate(html: str, src_uri: str, provenance_html: str) -> str:
+    """A rendered lab page, finished: a download button on top, the provenance line under
+    each output, the outputs left out of the search index so prose is found first, and no
+    script that would reach another host (nbconvert's MathJax and Mermaid loaders)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for script in soup.find_all("script"):
+        src, body = script.get("src"), script.string or ""
+        if src == "" or (src or "").startswith(("http:", "https:", "//")) \
+                or "https://" in body or script.get("type") == "text/x-mathjax-config":
+            script.decompose()
+    for area in soup.select("div.jp-OutputArea"):
+        area["data-search-exclude"] = ""
+        if provenance_html:
+            area.insert_after(BeautifulSoup(provenance_html, "html.parser"))
+    return download_link(src_uri) + str(soup)
