@@ -1,0 +1,93 @@
+"""The small line under each verified output: which Python and which packages produced it.
+
+Nothing here is typed by hand.  The sandbox records the modules a run imported and its
+Python version; ``describe`` keeps the project's own dependencies among them (from
+``pyproject.toml``) with their installed versions; the gate stores that with each pass.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+OUT_INCLUDE = re.compile(r"""^[ \t]*-+8<-+[ \t]+(["'])(?P<target>[^"']+)\.out\1[ \t]*$""")
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def declared(root: Path) -> frozenset[str]:
+    """Normalized names of the dependencies ``pyproject.toml`` declares."""
+    deps = tomllib.loads((root / "pyproject.toml").read_text()).get("project", {}).get("dependencies", [])
+    return frozenset(normalize(re.split(r"[ <>=!~;\[]", dep, maxsplit=1)[0]) for dep in deps)
+
+
+@cache
+def owners(root: Path) -> dict[str, list[str]]:
+    """``{"sklearn": ["scikit-learn"], ...}``: top-level modules of the declared
+    dependencies (only those: scanning every installed distribution takes half a second)."""
+    found: dict[str, list[str]] = {}
+    for name in declared(root):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        tops = (dist.read_text("top_level.txt") or "").split() or {
+            f.parts[0].removesuffix(".py") for f in dist.files or [] if f.suffix == ".py"}
+        for top in tops:
+            found.setdefault(top, []).append(name)
+    return found
+
+
+def describe(root: Path, modules: list[str], python: str) -> dict:
+    """``{"python": "3.11.7", "packages": [["tiktoken", "0.14.0"], ...]}`` for one run.
+
+    A namespace that several distributions share (``tiktoken_ext``) names none of them:
+    loading it says nothing about which one the code used.
+    """
+    names = {dists[0] for module in modules if len(dists := owners(root).get(module, [])) == 1}
+    return {"python": python, "packages": sorted([n, metadata.version(n)] for n in names)}
+
+
+def line(record: dict) -> str:
+    """The words under an output.
+
+    >>> line({"python": "3.11.7", "packages": [["tiktoken", "0.14.0"]]})
+    'Output verified with Python 3.11.7 · tiktoken 0.14.0'
+    """
+    used = "".join(f" · {name} {version}" for name, version in record["packages"])
+    return f"Output verified with Python {record['python']}{used}"
+
+
+def html(record: dict) -> str:
+    """The line as HTML, left out of the search index (it repeats on every page)."""
+    return f'<p class="provenance" data-search-exclude>{line(record)}</p>'
+
+
+def annotate(markdown: str, record_for) -> str:
+    """Add the provenance line after every fenced block showing a verified output.
+
+    That is a block including ``snippets/<name>.out`` (``record_for("snippets/<name>.py")``)
+    or a ``pycon`` session (``record_for(None)``: the page's doctests).  A block without a
+    record (its check failed) gets no line.
+    """
+    lines, opened, source = [], None, None
+    for text in markdown.split("\n"):
+        lines.append(text)
+        match = FENCE.match(text)
+        if opened is None and match:
+            opened, source = match, ("pycon" if match["info"].strip().startswith("pycon") else None)
+        elif opened is not None and match and match["fence"] == opened["fence"] and not match["info"].strip():
+            record = record_for(None if source == "pycon" else source) if source else None
+            if record:
+                lines += ["", opened["indent"] + html(record), ""]
+            opened = source = None
+        elif opened is not None and (include := OUT_INCLUDE.match(text)):
+            source = include["target"] + ".py"
+    return "\n".join(lines)
