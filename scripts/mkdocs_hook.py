@@ -1,16 +1,19 @@
-"""MkDocs hook: run the cached snippet gate before every build, add the build-time figures.
+"""MkDocs hook: run the cached snippet gate before every build, add the build-time figures
+and lab notebooks, and put a provenance line under every verified output.
 
-Thin on purpose — all the work is in ``scripts.gate`` and ``scripts.figures``.
-``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report, keeps serving, and
-(thanks to the cache) reruns only the snippet that was edited.
+Thin on purpose — all the work is in ``scripts.gate``, ``scripts.figures`` and
+``scripts.labs``.  ``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report,
+keeps serving, and (thanks to the cache) reruns only the snippet that was edited.
 """
 
 import sys
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts import figures, gate  # noqa: E402
+from scripts import figures, gate, labs  # noqa: E402
 
 _serving = False
 
@@ -24,9 +27,18 @@ def on_pre_build(config):
     gate.before_build(Path(config.config_file_path).parent, serving=_serving)
 
 
+@event_priority(100)  # before mkdocs-jupyter, so it renders the generated lab notebooks
 def on_files(files, config):
-    figures.add_to_site(files, config, Path(config.config_file_path).parent)
+    root = Path(config.config_file_path).parent
+    figures.add_to_site(files, config, root)
+    labs.add_to_site(files, config, root)
 
 
 def on_page_markdown(markdown, page, config, files):
-    return gate.drift_banner(page.file.src_uri) + markdown
+    return gate.drift_banner(page.file.src_uri) + gate.with_provenance(page.file.src_uri, markdown)
+
+
+def on_page_content(html, page, config, files):
+    if not labs.is_lab_page(page.file.src_uri):
+        return html
+    return labs.decorate(html, page.file.src_uri, gate.lab_provenance(labs.source_of(page.file.src_uri)))
