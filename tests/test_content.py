@@ -4,6 +4,7 @@ import re
 
 import yaml
 
+from scripts import labs
 from tests.conftest import REPO
 
 # Each node of ../shared/outline/study-llm-outline.md, in outline order, with a phrase that
@@ -62,9 +63,11 @@ def test_every_outline_node_is_taught_in_outline_order():
     assert not missing
 
 
-def test_every_page_is_in_the_nav_and_ends_with_try_it_yourself():
+def test_every_page_and_lab_is_in_the_nav_and_pages_end_with_try_it_yourself():
     pages = sorted(p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs").rglob("*.md"))
-    assert sorted(nav_pages()) == pages
+    assert sorted(p for p in nav_pages() if p.endswith(".md")) == pages
+    assert sorted(p for p in nav_pages() if not p.endswith(".md")) == sorted(
+        f"labs/{lab.stem}.ipynb" for lab in labs.discover(REPO))
     for page in pages:
         headings = re.findall(r"^## (.+)$", (REPO / "docs" / page).read_text(encoding="utf-8"), re.M)
         assert headings and headings[-1] == "Try it yourself", page
@@ -74,7 +77,7 @@ def test_every_page_is_in_the_nav_and_ends_with_try_it_yourself():
 def test_pinned_versions_in_pages_match_the_lock_file():
     lock = dict(line.split("==") for line in (REPO / "requirements.lock").read_text().splitlines()
                 if "==" in line and not line.startswith("#"))
-    pins = re.findall(r"\b([a-z][a-z0-9-]+)==([0-9][\w.]*)", " ".join(text_of(p) for p in nav_pages()))
+    pins = re.findall(r"\b([a-z][a-z0-9-]+)==([0-9][\w.]*)", " ".join(text_of(p) for p in nav_pages() if p.endswith(".md")))
     assert pins
     for name, version in pins:
         assert lock.get(name) == version, f"{name}=={version} on a page, {lock.get(name)} in requirements.lock"

@@ -16,7 +16,7 @@ def site_copy(tmp_path, monkeypatch):
     """The real project copied into a temp folder, sharing the real (warm) caches."""
     monkeypatch.setenv("STUDY_LLM_CACHE", str(seed.cache_root(REPO)))
     copy = tmp_path / "site-copy"
-    for name in ["docs", "snippets", "scripts", "mkdocs.yml", "pyproject.toml"]:
+    for name in ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]:
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))

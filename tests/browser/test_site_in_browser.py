@@ -11,7 +11,7 @@ PAGES = nav_pages()
 
 
 def url_of(site, page):
-    path = page.removesuffix(".md")
+    path = page.removesuffix(".md").removesuffix(".ipynb")
     path = path.removesuffix("index") if path.endswith("index") else path + "/"
     return site + path
 

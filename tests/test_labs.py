@@ -1,0 +1,106 @@
+"""Labs: the download is the verified notebook, and it runs offline to the same outputs."""
+
+import json
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from scripts import gate, labs, runner
+from tests.conftest import REPO
+
+LABS = [lab.stem for lab in labs.discover(REPO)]
+
+
+def execute(notebook, scratch):
+    """Run a notebook top to bottom in a fresh kernel, offline, in the gate's sandbox."""
+    client = NotebookClient(notebook, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": str(scratch)}})
+    client.execute(env=runner.environment(REPO, scratch))
+    return notebook
+
+
+def test_there_are_three_core_labs():
+    assert {"tokens", "embeddings", "retrieval"} <= set(LABS)
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_the_download_carries_the_verified_outputs(built_site, name):
+    page = (built_site / "labs" / name / "index.html").read_text(encoding="utf-8")
+    assert f'href="{name}.ipynb" download' in page
+    notebook = nbformat.read(built_site / "labs" / name / f"{name}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert labs.outputs_text(notebook) == (REPO / "labs" / f"{name}.out").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_the_download_runs_offline_in_a_fresh_kernel_to_the_same_outputs(built_site, tmp_path, name):
+    notebook = nbformat.read(built_site / "labs" / name / f"{name}.ipynb", as_version=4)
+    executed = execute(notebook, tmp_path)
+    assert labs.outputs_text(executed) == (REPO / "labs" / f"{name}.out").read_text(encoding="utf-8")
+
+
+def test_the_kernel_used_for_downloads_is_really_offline(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import urllib.request\nurllib.request.urlopen('https://huggingface.co', timeout=5)")])
+    with pytest.raises((CellExecutionError, RuntimeError)):
+        execute(notebook, tmp_path)
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_lab_outputs_are_not_in_the_search_index(built_site, name):
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith(f"labs/{name}/"))
+    assert "Your turn" in " ".join(doc["title"] for doc in index["docs"]), "lab prose must stay searchable"
+    outputs = labs.parse_expected((REPO / "labs" / f"{name}.out").read_text(encoding="utf-8"))
+    source = (REPO / "labs" / f"{name}.py").read_text(encoding="utf-8")  # code stays searchable
+    lines = [line.strip() for sections in outputs.values() for _, body in sections
+             for line in body.splitlines() if len(line.strip()) > 12 and line.strip() not in source]
+    assert lines and not [line for line in lines if line in text]
+
+
+def test_the_lab_pages_load_no_third_party_script(built_site):
+    for name in LABS:
+        page = re.sub(r"<!--.*?-->", "", (built_site / "labs" / name / "index.html").read_text(encoding="utf-8"), flags=re.S)
+        scripts = re.findall(r"<script\b[^>]*>.*?</script>", page, flags=re.S)
+        assert scripts and not [s for s in scripts if re.search(r'src=""|src="(https?:)?//|https://|mathjax', s, re.I)]
+
+
+def make_lab(project, name, code, expected=None):
+    (project.root / "labs").mkdir(exist_ok=True)
+    lab = project.root / "labs" / f"{name}.py"
+    lab.write_text(code)
+    if expected is not None:
+        lab.with_suffix(".out").write_text(expected)
+    return lab
+
+
+def test_a_changed_cell_output_fails_the_gate_with_a_diff_naming_the_lab(project):
+    lab = make_lab(project, "demo", '# %%\nprint("one")\n\n# %%\n1 + 1\n',
+                   "──── cell 1 · stdout ────\none\n\n──── cell 2 · result ────\n3\n")
+    [outcome] = gate.check(project.root, [lab])
+    assert outcome.status == "failed"
+    assert "labs/demo.py: output differs from labs/demo.out" in outcome.detail
+    assert "the lab page labs/demo/" in outcome.detail
+    assert "-3\n+2\n" in outcome.detail
+
+
+def test_update_writes_a_lab_output_from_a_real_run(project):
+    lab = make_lab(project, "demo", '# %% [markdown]\n# Hi\n\n# %%\nx = [3, 1, 2]\nprint(sorted(x))\nx\n')
+    [outcome] = gate.update(project.root, [lab])
+    assert outcome.status == "updated"
+    assert lab.with_suffix(".out").read_text() == (
+        "──── cell 1 · stdout ────\n[1, 2, 3]\n\n──── cell 1 · result ────\n[3, 1, 2]\n")
+    assert [o.status for o in gate.check(project.root, [lab])] == ["passed"]
+
+
+@pytest.mark.parametrize("code, words", [
+    ('# %%\nraise ValueError("boom")\n', "cell 1 raised"),
+    ('# %%\nfrom IPython.display import HTML, display\ndisplay(HTML("<b>x</b>"))\n', "rich output"),
+])
+def test_a_lab_that_raises_or_shows_pictures_fails_naming_the_cell(project, code, words):
+    lab = make_lab(project, "bad", code, "")
+    [outcome] = gate.check(project.root, [lab])
+    assert outcome.status == "failed" and "labs/bad.py raised" in outcome.detail and words in outcome.detail
