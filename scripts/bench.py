@@ -1,7 +1,9 @@
 """``make bench``: what the snippet gate costs, measured in one run on this machine.
 
-Prints a cold check (empty result cache: every snippet runs), a warm check (everything
-cached), and a warm ``mkdocs build`` with the gate's hook against the same build without it.
+Prints a cold check (empty result cache: every snippet and lab runs), a warm check
+(everything cached), a warm ``mkdocs build`` with the gate's hook against the same build
+without it, and how many notebooks a warm build executes (it should be none: the labs are
+rendered from the gate's verified outputs).
 A benchmark, not a test: the numbers are for reading and comparing, never asserted.
 """
 
@@ -16,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts import cache, gate
+from scripts import cache, gate, labs, runner
 
 ROOT = gate.ROOT
 REPEATS = 3
@@ -37,6 +39,45 @@ def build_seconds(config: Path, site: Path) -> float:
         seconds, _ = timed(lambda: subprocess.run(cmd, cwd=ROOT, env=env, check=True))
         runs.append(seconds)
     return statistics.median(runs[1:])
+
+
+def counting(counts: dict, key: str, original):
+    def counted(*args, **kwargs):
+        counts[key] += 1
+        return original(*args, **kwargs)
+    return counted
+
+
+def executions_during(action) -> dict[str, int]:
+    """Run ``action`` in this process, counting Jupyter kernel starts and gate runs."""
+    from jupyter_client.manager import KernelManager
+
+    counts = {"kernels started": 0, "gate runs": 0}
+    patched = [(KernelManager, "_async_launch_kernel", "kernels started"), (runner, "run_snippet", "gate runs")]
+    originals = [getattr(owner, name) for owner, name, _ in patched]
+    for owner, name, key in patched:
+        setattr(owner, name, counting(counts, key, getattr(owner, name)))
+    try:
+        action()
+    finally:
+        for (owner, name, _), original in zip(patched, originals):
+            setattr(owner, name, original)
+    return counts
+
+
+def warm_build(site: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    build(load_config(str(ROOT / "mkdocs.yml"), site_dir=str(site)))
+
+
+def execute_one_lab(scratch: Path) -> None:
+    """The control: running one lab notebook must show up in the counts."""
+    from nbclient import NotebookClient
+
+    notebook = labs.notebook(labs.discover(ROOT)[-1])
+    NotebookClient(notebook, kernel_name="python3").execute(env=runner.environment(ROOT, scratch))
 
 
 def main() -> int:
@@ -69,6 +110,12 @@ def main() -> int:
     print(f"{'warm mkdocs build with hook':34}{with_hook:7.2f} s  (median of {REPEATS})")
     print(f"{'warm mkdocs build without hook':34}{without:7.2f} s")
     print(f"{'with / without hook':34}{with_hook / without:7.2f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        in_build = executions_during(lambda: warm_build(Path(tmp) / "site"))
+        control = executions_during(lambda: execute_one_lab(Path(tmp)))
+    print(f"{'warm build executes':34}{in_build['kernels started']:7} notebooks"
+          f"  ({in_build['kernels started']} kernels started, {in_build['gate runs']} gate runs;"
+          f" control, one lab run with nbclient: {control['kernels started']} kernel)")
     return 0
 
 
