@@ -158,6 +158,13 @@ def decorate(html: str, src_uri: str, provenance_html: str) -> str:
             script.decompose()
     for area in soup.select("div.jp-OutputArea"):
         area["data-search-exclude"] = ""
-        if provenance_html:
-            area.insert_after(BeautifulSoup(provenance_html, "html.parser"))
-    return download_link(src_uri) + str(soup)
+        if provenance_html:  # below the output row (a flex box), not beside it
+            (area.find_parent("div", class_="jp-Cell-outputWrapper") or area).insert_after(
+                BeautifulSoup(provenance_html, "html.parser"))
+    link = BeautifulSoup(download_link(src_uri), "html.parser")
+    title = soup.find("h1")
+    if title:
+        title.insert_after(link)
+    else:
+        soup.insert(0, link)
+    return str(soup)
