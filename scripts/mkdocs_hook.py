@@ -1,5 +1,5 @@
 """MkDocs hook: run the cached snippet gate before every build, add the build-time figures
-and lab notebooks, and put a provenance line under every verified output.
+lab notebooks and the tokenizer widget's vocabulary, and put a provenance line under every verified output.
 
 Thin on purpose — all the work is in ``scripts.gate``, ``scripts.figures`` and
 ``scripts.labs``.  ``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report,
@@ -13,7 +13,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts import figures, gate, labs  # noqa: E402
+from scripts import figures, gate, labs, tokenizer_data  # noqa: E402
 
 _serving = False
 
@@ -32,6 +32,7 @@ def on_files(files, config):
     root = Path(config.config_file_path).parent
     figures.add_to_site(files, config, root)
     labs.add_to_site(files, config, root)
+    tokenizer_data.add_to_site(files, config, root)
 
 
 def on_page_markdown(markdown, page, config, files):
