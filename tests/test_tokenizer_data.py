@@ -1,0 +1,33 @@
+"""The widget's vocabulary is exactly tiktoken's cl100k_base, taken from the verified file."""
+
+import gzip
+
+import pytest
+import tiktoken
+
+from scripts import tokenizer_data
+from tests.conftest import REPO
+
+
+def test_the_compact_file_holds_every_rank_of_tiktoken_in_order():
+    tokens = tokenizer_data.expand(gzip.decompress(tokenizer_data.build(REPO)))
+    enc = tiktoken.get_encoding("cl100k_base")
+    assert len(tokens) == len(enc._mergeable_ranks) == 100_256
+    assert all(enc._mergeable_ranks[token] == rank for rank, token in enumerate(tokens))
+
+
+def test_the_file_is_small_and_the_same_bytes_every_build(tmp_path, monkeypatch):
+    first = tokenizer_data.build(REPO)
+    monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path))  # an empty cache: built afresh
+    assert tokenizer_data.build(REPO) == first
+    assert len(first) < 1_500_000
+
+
+def test_a_gap_in_the_ranks_is_refused():
+    with pytest.raises(ValueError, match="not contiguous at line 2"):
+        tokenizer_data.compact("YQ== 0\nYg== 2\n")
+
+
+def test_the_site_serves_it_from_its_own_assets(built_site):
+    served = built_site / tokenizer_data.SITE_PATH
+    assert served.read_bytes() == tokenizer_data.build(REPO)
