@@ -3,7 +3,8 @@
 Prints a cold check (empty result cache: every snippet and lab runs), a warm check
 (everything cached), a warm ``mkdocs build`` with the gate's hook against the same build
 without it, and how many notebooks a warm build executes (it should be none: the labs are
-rendered from the gate's verified outputs).
+rendered from the gate's verified outputs), and the tokenizer widget in Chromium: bytes
+transferred on first use, time to ready, and time to encode 10 KB of text.
 A benchmark, not a test: the numbers are for reading and comparing, never asserted.
 """
 
@@ -80,6 +81,53 @@ def execute_one_lab(scratch: Path) -> None:
     NotebookClient(notebook, kernel_name="python3").execute(env=runner.environment(ROOT, scratch))
 
 
+WIDGET_JS = """async (text) => {
+  const widget = document.querySelector('.tokenizer-widget');
+  widget.scrollIntoView();
+  const encoder = await window.studyLLMTokenizer.load();
+  const [start] = performance.getEntriesByName('tokenizer-load-start');
+  const [ready] = performance.getEntriesByName('tokenizer-ready');
+  const [data] = performance.getEntriesByType('resource').filter(r => r.name.includes('cl100k_base'));
+  const time = (f) => { const t0 = performance.now(); f(); return performance.now() - t0; };
+  const first = time(() => encoder.encode(text));
+  const again = [1, 2, 3, 4, 5].map(() => time(() => encoder.encode(text))).sort((a, b) => a - b)[2];
+  return {bytes: data.transferSize, ready: ready.startTime - start.startTime, first, again,
+          tokens: encoder.encode(text).length};
+}"""
+
+
+def widget_figures(site: Path) -> dict | None:
+    """Open the tokens page in Chromium (if installed) and time the widget, cold."""
+    import functools
+    import http.server
+    import threading
+
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    from scripts.tokenizer_cases import sample_text
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/llms/tokens/", wait_until="networkidle")
+            text = sample_text(10_000)
+            figures = page.evaluate(WIDGET_JS, text)
+            figures["chars"], figures["utf8"] = len(text), len(text.encode())
+            browser.close()
+    finally:
+        server.shutdown()
+    return figures
+
+
 def main() -> int:
     results = cache.results_dir(ROOT)
     saved = results.with_name("snippet-results.bench-saved")
@@ -113,9 +161,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         in_build = executions_during(lambda: warm_build(Path(tmp) / "site"))
         control = executions_during(lambda: execute_one_lab(Path(tmp)))
+        widget = widget_figures(Path(tmp) / "site")
     print(f"{'warm build executes':34}{in_build['kernels started']:7} notebooks"
           f"  ({in_build['kernels started']} kernels started, {in_build['gate runs']} gate runs;"
           f" control, one lab run with nbclient: {control['kernels started']} kernel)")
+    if widget is None:
+        print("tokenizer widget: not measured (no Chromium; see README)")
+        return 0
+    print(f"{'widget data transferred':34}{widget['bytes'] / 1e6:7.2f} MB  (first use; target < 1.5 MB)")
+    print(f"{'widget time to ready':34}{widget['ready']:7.0f} ms  (fetch, gunzip, build the rank table)")
+    print(f"{'widget encode 10 KB, first time':34}{widget['first']:7.1f} ms  "
+          f"({widget['chars']} characters, {widget['utf8']} UTF-8 bytes, {widget['tokens']} tokens; target < 50 ms)")
+    print(f"{'widget encode 10 KB, again':34}{widget['again']:7.1f} ms  (median of 5, pieces cached)")
     return 0
 
 
