@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import cache, labs, pages, provenance, runner, seed
+from scripts import cache, forkserver, labs, pages, provenance, runner, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 FALLBACK_TIMEOUT = 90.0
@@ -206,10 +206,29 @@ def check(root: Path = ROOT, only: list[Path] | None = None, use_cache: bool = T
             outcomes[rel] = Outcome(rel, "cached")
         else:
             todo.append((snippet, key))
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for outcome in pool.map(lambda item: run_and_compare(root, *item), todo):
-            outcomes[outcome.snippet] = outcome
+    for outcome in run_all(root, todo, jobs or os.cpu_count() or 1):
+        outcomes[outcome.snippet] = outcome
     return [outcomes[s.relative_to(root).as_posix()] for s in snippets]
+
+
+def run_all(root: Path, todo: list[tuple[Path, str | None]], jobs: int) -> list[Outcome]:
+    """Run and compare everything in ``todo`` in the shortest wall time.
+
+    Runs that need the fork server start it first; while it imports (on one core), the
+    plain runs go one at a time on the other.  Forked runs then share all cores, longest
+    timeout first, so a slow one does not start last.
+    """
+    forked = sorted((item for item in todo if forkserver.wants(item[0])),
+                    key=lambda item: -timeout_for(root, item[0].relative_to(root).as_posix()))
+    plain = [item for item in todo if item not in forked]
+    if not forked:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(lambda item: run_and_compare(root, *item), plain))
+    forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
+    with ThreadPoolExecutor(max_workers=1) as alongside, ThreadPoolExecutor(max_workers=jobs) as pool:
+        first = alongside.map(lambda item: run_and_compare(root, *item), plain)
+        then = pool.map(lambda item: run_and_compare(root, *item), forked)
+        return [*first, *then]
 
 
 def update(root: Path = ROOT, only: list[Path] | None = None, jobs: int | None = None) -> list[Outcome]:
@@ -277,10 +296,20 @@ def before_build(root: Path, serving: bool) -> None:
     tally = summary(outcomes)
     report = "\n".join([tally, *problems])
     logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
+    if serving:
+        keep_fork_server_warm(root)
     if (failed or problems) and not serving:
         raise PluginError(f"snippet gate failed\n{report}")
     if failed or problems:  # printed, not logged: a strict serve must keep serving
         print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr)
+
+
+def keep_fork_server_warm(root: Path) -> None:
+    """While serving, have the fork server ready before the author's next save, so editing a
+    model-using snippet reruns it in a fork instead of paying the import again.  It imports
+    in its own process; the build does not wait for it."""
+    if any(forkserver.wants(path) for path in discover(root) + doctest_pages(root)):
+        forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
 
 
 def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:

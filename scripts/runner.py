@@ -1,10 +1,11 @@
-"""Run one snippet in its own Python subprocess, the way the gate needs it run.
+"""Run one snippet in its own Python process, the way the gate needs it run.
 
 Each run gets a fresh scratch working directory (also its ``HOME``), a pinned environment
 (hash seed, UTF-8, one thread per math library, the seeded offline caches) and the sandbox
 in ``scripts/sandbox`` that blocks the network and records which data files were read.
 Only ``PATH`` and a few CPU-quirk variables are inherited, so a developer's shell cannot
-change an output.
+change an output.  The process is a new interpreter, or a fork of the fork server for
+snippets that use sentence-transformers (``scripts/forkserver.py``); both see the same.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import seed
+from scripts import forkserver, seed
 
 SANDBOX = Path(__file__).parent / "sandbox"
 NETWORK_EXIT = 97
@@ -52,9 +53,10 @@ class Run:
     reads: list[Path] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # top-level names, for provenance
     python: str = ""
+    via: str = "process"  # or "fork": a child of the fork server
 
 
-def environment(root: Path, scratch: Path) -> dict[str, str]:
+def environment(root: Path, scratch: Path, record: Path | None = None) -> dict[str, str]:
     """The complete environment of a snippet process: inherited basics plus pins."""
     env = {k: os.environ[k] for k in INHERITED if k in os.environ}
     env.update(PINNED)
@@ -67,7 +69,7 @@ def environment(root: Path, scratch: Path) -> dict[str, str]:
         SNIPPET_GATE_PROJECT=str(root.resolve()),
         SNIPPET_GATE_SNIPPETS=str((root / "snippets").resolve()),
         SNIPPET_GATE_WRITABLE=str(seed.cache_root(root)),
-        SNIPPET_GATE_DEPS=str(scratch / ".gate-reads"),
+        SNIPPET_GATE_DEPS=str(record or scratch / ".gate-reads"),
     )
     return env
 
@@ -76,24 +78,39 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
     """Run ``snippet`` once and collect stdout (bytes), stderr and the files it read.
 
     ``argv`` replaces the default ``[snippet]`` (a page's doctests run ``-m doctest page``).
+    A snippet that uses sentence-transformers runs in a fork of the fork server when one is
+    running (``scripts/forkserver.py``); otherwise, or if the server cannot take it, in a
+    plain new process.  Either way the snippet sees the same environment and folders.
     """
     with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
-        scratch = Path(tmp)
-        proc = subprocess.Popen(
-            [sys.executable, *(argv or [str(snippet.resolve())])],
-            cwd=scratch, env=environment(root, scratch), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned workers
-            out, err = proc.communicate()
-            timed_out = True
-        run = Run(out, err.decode("utf-8", "replace"), proc.returncode, timed_out)
-        add_record(run, scratch / ".gate-reads", snippet)
+        scratch, record = Path(tmp) / "scratch", Path(tmp) / "record.json"
+        scratch.mkdir()
+        env, argv = environment(root, scratch, record), argv or [str(snippet.resolve())]
+        server = forkserver.server_for(root) if forkserver.wants(snippet) else None
+        forked = server and server.run(argv, scratch, env, Path(tmp) / "stdout", Path(tmp) / "stderr", timeout)
+        if forked:
+            (returncode, timed_out), out, err = forked, (Path(tmp) / "stdout").read_bytes(), \
+                (Path(tmp) / "stderr").read_bytes()
+        else:
+            returncode, timed_out, out, err = plain_run(argv, scratch, env, timeout)
+        run = Run(out, err.decode("utf-8", "replace"), returncode, timed_out, via="fork" if forked else "process")
+        add_record(run, record, snippet)
         return run
+
+
+def plain_run(argv: list[str], scratch: Path, env: dict[str, str], timeout: float):
+    """``python ARGV`` in a new process (and session): (returncode, timed_out, out, err)."""
+    proc = subprocess.Popen(
+        [sys.executable, *argv], cwd=scratch, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, False, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned workers
+        out, err = proc.communicate()
+        return proc.returncode, True, out, err
 
 
 def add_record(run: Run, path: Path, snippet: Path) -> None:

@@ -24,7 +24,6 @@ WRITE_EXIT = 98
 _SNIPPETS = os.environ.get("SNIPPET_GATE_SNIPPETS", "")
 _PROJECT = os.environ.get("SNIPPET_GATE_PROJECT", "")
 _WRITABLE = os.environ.get("SNIPPET_GATE_WRITABLE", "")
-_DEPS_FILE = os.environ.get("SNIPPET_GATE_DEPS", "")
 _reads = set()
 
 
@@ -69,10 +68,11 @@ def _audit(event, args):
 
 
 def _save_record():
-    if _DEPS_FILE:
+    deps_file = os.environ.get("SNIPPET_GATE_DEPS", "")  # read at exit: a fork server's child sets its own
+    if deps_file:
         modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
         record = {"reads": sorted(_reads), "modules": modules, "python": platform.python_version()}
-        with open(_DEPS_FILE, "w", encoding="utf-8") as fh:
+        with open(deps_file, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
 
 
