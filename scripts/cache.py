@@ -28,12 +28,19 @@ def results_dir(root: Path) -> Path:
 
 
 def installed_packages() -> tuple[str, ...]:
-    """Exact ``name==version`` of every distribution the snippets can import.
+    """``name-version`` of every distribution the snippets can import.
 
-    Read afresh on every check (tens of milliseconds): a long ``mkdocs serve`` must notice a
-    ``pip install`` made while it runs.
+    Read afresh on every check, from the names of the ``*.dist-info`` folders on
+    ``sys.path`` (a few milliseconds; parsing every METADATA file took 0.2 s): a long
+    ``mkdocs serve`` must notice a ``pip install`` made while it runs.
     """
-    return tuple(sorted({f"{d.metadata['Name'].lower()}=={d.version}" for d in metadata.distributions()}))
+    found = set()
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if folder.is_dir():
+            found.update(info.name.rsplit(".", 1)[0].lower() for info in folder.iterdir()
+                         if info.suffix in (".dist-info", ".egg-info"))
+    return tuple(sorted(found))
 
 
 def environment_fingerprint(root: Path) -> str:
