@@ -1,0 +1,102 @@
+"""The fork server: snippets that use sentence-transformers run in forks of one process
+that imported it, and stay exactly as isolated as plain runs."""
+
+import pytest
+
+from scripts import forkserver, gate, runner
+from tests.conftest import REPO
+
+HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork server
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    monkeypatch.delenv("SNIPPET_GATE_FORK", raising=False)
+    yield
+    forkserver.close_all()
+
+
+def run_both_ways(root, path, monkeypatch, argv=None):
+    forkserver.prepare(root, runner.environment(root, root / "nonexistent"), ())
+    forked = runner.run_snippet(root, path, 120, argv)
+    monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
+    plain = runner.run_snippet(root, path, 120, argv)
+    monkeypatch.delenv("SNIPPET_GATE_FORK")
+    return forked, plain
+
+
+@pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py"])
+def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(forks, monkeypatch, rel):
+    path = REPO / rel
+    argv = gate.labs.command(path) if rel.startswith("labs/") else None
+    forked, plain = run_both_ways(REPO, path, monkeypatch, argv)
+    assert (forked.via, plain.via) == ("fork", "process")
+    assert forked.returncode == plain.returncode == 0
+    assert forked.stdout == plain.stdout == path.with_suffix(".out").read_bytes()
+    describe = gate.provenance.describe
+    assert describe(REPO, forked.modules, forked.python) == describe(REPO, plain.modules, plain.python)
+
+
+def test_only_snippets_that_use_sentence_transformers_are_forked(project):
+    light = project.snippet("light", 'import json\nprint(json.dumps(1))\n', "1\n")
+    heavy = project.snippet("heavy", HEAVY + 'print("x")\n', "x\n")
+    assert not forkserver.wants(light) and forkserver.wants(heavy)
+
+
+def test_nothing_one_forked_snippet_does_reaches_the_next(project, forks):
+    project.snippet("a_meddles", HEAVY + """\
+        import builtins, json, os, tempfile, threading, time
+        sentence_transformers.__version__ = "mutated"          # a library's module state
+        json.dumps = lambda *args, **kwargs: "monkeypatched"     # a monkeypatch
+        builtins.LEAKED = True
+        leaked_global = 1
+        open("left-behind.txt", "w").write("x")                 # files, in cwd and TMPDIR
+        tempfile.NamedTemporaryFile(delete=False).write(b"x")
+        os.chdir("/")                                           # the working directory
+        threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()  # a thread
+        print("meddled")
+        """.replace("        ", ""), "meddled\n")
+    checks = project.snippet("b_checks", HEAVY + """\
+        import builtins, json, os, tempfile, threading
+        from importlib.metadata import version
+        print(sentence_transformers.__version__ == version("sentence-transformers"))
+        print(json.dumps([1]))
+        print(hasattr(builtins, "LEAKED"), "leaked_global" in globals())
+        print(os.getcwd() == os.environ["HOME"], os.listdir("."), os.listdir(tempfile.gettempdir()))
+        print(threading.active_count())
+        """.replace("        ", ""), "True\n[1]\nFalse False\nTrue [] []\n1\n")
+    outcomes = gate.check(project.root, use_cache=False, jobs=1)
+    assert [o.status for o in outcomes] == ["passed", "passed"], [o.detail for o in outcomes]
+    assert runner.run_snippet(project.root, checks, 60).via == "fork"
+
+
+def test_a_forked_snippet_is_still_offline(project, forks):
+    project.snippet("net", HEAVY + 'import socket\nsocket.create_connection(("example.com", 80))\n', "")
+    [outcome] = gate.check(project.root, use_cache=False)
+    assert outcome.status == "failed" and "reached for the network" in outcome.detail
+    assert "example.com" in outcome.detail
+
+
+def test_a_forked_snippet_that_raises_shows_its_traceback(project, forks):
+    project.snippet("boom", HEAVY + 'raise ValueError("boom in a fork")\n', "")
+    [outcome] = gate.check(project.root, use_cache=False)
+    assert "snippets/boom.py raised (exit code 1)" in outcome.detail
+    assert "ValueError: boom in a fork" in outcome.detail and "boom.py" in outcome.detail
+
+
+def test_a_forked_snippet_has_its_own_timeout_and_the_server_survives_it(project, forks):
+    (project.root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 30\n"
+                                                  '[tool.snippets.timeout]\n"snippets/hang.py" = 2\n')
+    project.snippet("hang", HEAVY + 'import time\nprint("start", flush=True)\ntime.sleep(600)\n', "")
+    project.snippet("after", HEAVY + 'print("still served")\n', "still served\n")
+    outcomes = gate.check(project.root, use_cache=False, jobs=1)
+    statuses = {o.snippet: (o.status, o.detail) for o in outcomes}
+    assert statuses["snippets/hang.py"][0] == "failed" and "hangs" in statuses["snippets/hang.py"][1]
+    assert statuses["snippets/after.py"][0] == "passed"
+
+
+def test_with_forking_off_the_plain_run_is_used(project, monkeypatch):
+    monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
+    path = project.snippet("heavy", HEAVY + 'print("x")\n', "x\n")
+    assert not forkserver.wants(path)
+    assert runner.run_snippet(project.root, path, 60).via == "process"
