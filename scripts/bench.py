@@ -1,6 +1,10 @@
 """``make bench``: what the snippet gate costs, measured in one run on this machine.
 
-Prints a cold check (empty result cache: every snippet and lab runs), a warm check
+Prints the floor (one process importing sentence-transformers, loading the model and
+encoding once: what any cold check must pay at least), a cold check (empty result cache,
+no fork server: every snippet and lab runs), a warm check, a one-snippet rerun with the
+fork server warm, the time from saving a model-using snippet to its rebuilt page under
+``mkdocs serve``, a warm check
 (everything cached), a warm ``mkdocs build`` with the gate's hook against the same build
 without it, and how many notebooks a warm build executes (it should be none: the labs are
 rendered from the gate's verified outputs), and the tokenizer widget in Chromium: bytes
@@ -19,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts import cache, gate, labs, runner
+from scripts import cache, forkserver, gate, labs, runner
 
 ROOT = gate.ROOT
 REPEATS = 3
@@ -109,8 +113,11 @@ def widget_figures(site: Path) -> dict | None:
 
     from scripts.tokenizer_cases import sample_text
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -128,11 +135,32 @@ def widget_figures(site: Path) -> dict | None:
     return figures
 
 
-def main() -> int:
+FLOOR = """from sentence_transformers import SentenceTransformer
+model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+model.encode(["The floor: one import, one model load, one encode."])
+"""
+EDITED = "snippets/tiny_retrieval.py"  # the model-using snippet the edit timings touch
+
+
+def floor_seconds() -> float:
+    """One sandboxed process: import, model load, first encode (what a cold check must pay)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "floor.py"
+        script.write_text(FLOOR)
+        env = runner.environment(ROOT, Path(tmp))
+        seconds, (code, _, _, err) = timed(lambda: runner.plain_run([str(script)], Path(tmp), env, 300))
+        if code != 0:
+            raise RuntimeError(f"the floor script failed:\n{err.decode()}")
+        return seconds
+
+
+def cold_and_warm_checks():
+    """A cold check (empty result cache, no fork server running), then a warm one."""
     results = cache.results_dir(ROOT)
     saved = results.with_name("snippet-results.bench-saved")
     if results.exists():
         results.rename(saved)  # keep the developer's cache; the cold run needs an empty one
+    forkserver.close_all()
     try:
         cold, outcomes = timed(lambda: gate.check(ROOT))
         warm, warm_outcomes = timed(lambda: gate.check(ROOT))
@@ -140,13 +168,82 @@ def main() -> int:
         if saved.exists():
             shutil.rmtree(results, ignore_errors=True)
             saved.rename(results)
+    return cold, outcomes, warm, warm_outcomes
+
+
+def project_copy(folder: Path) -> Path:
+    """The project's sources in a temp folder, for timings that edit a snippet."""
+    for name in ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, folder / name)
+    return folder
+
+
+def wait_for(url: str, marker: str, seconds: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if marker in urllib.request.urlopen(url, timeout=5).read().decode():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} never showed {marker!r}")
+
+
+def serve_edit_seconds(folder: Path) -> tuple[float, float]:
+    """Under a real ``mkdocs serve``: save an edit to a model-using snippet and time until the
+    rebuilt page shows it, twice.  The first save may still wait for the fork server, which
+    starts importing after the first build; the second is the steady editing loop."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "STUDY_LLM_CACHE": str(cache.seed.cache_root(ROOT))}
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=folder,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/building/rag/"
+        wait_for(url, "tiny_retrieval.py", 300)
+        time.sleep(1.0)  # let the watcher settle after the first build
+        snippet, seconds = folder / EDITED, []
+        for edit in ("first", "second"):
+            started = time.perf_counter()
+            snippet.write_text(snippet.read_text() + f"# {edit} edit by make bench\n")
+            wait_for(url, f"{edit} edit by make bench")
+            seconds.append(time.perf_counter() - started)
+            time.sleep(1.0)
+        return seconds[0], seconds[1]
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    floor = floor_seconds()
+    cold, outcomes, warm, warm_outcomes = cold_and_warm_checks()
     print(gate.summary(outcomes))
     if not all(o.ok for o in outcomes):
         print("bench: the check failed; fix it first", file=sys.stderr)
         return 1
+    rerun, _ = timed(lambda: gate.check(ROOT, [ROOT / EDITED], use_cache=False))
+    forkserver.close_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        first_edit, serve_edit = serve_edit_seconds(project_copy(Path(tmp)))
     cached = sum(o.status == "cached" for o in warm_outcomes)
-    print(f"\n{'cold check, empty cache (' + str(len(outcomes)) + ' run)':34}{cold:7.2f} s  ({os.cpu_count()} cores)")
-    print(f"{'warm check (' + str(cached) + ' cached)':34}{warm:7.2f} s  ({cold / warm:.0f}x faster)")
+    print(f"\n{'floor (import, load, encode once)':34}{floor:7.2f} s  ({os.cpu_count()} cores)")
+    print(f"{'cold check, empty cache (' + str(len(outcomes)) + ' run)':34}{cold:7.2f} s  "
+          f"({cold / floor:.2f}x the floor; target <= 1.5x)")
+    print(f"{'warm check (' + str(cached) + ' cached)':34}{warm:7.2f} s  ({cold / warm:.0f}x faster than cold)")
+    print(f"{'one-snippet rerun, server warm':34}{rerun:7.2f} s  ({EDITED}; {rerun / floor:.2f}x the floor)")
+    print(f"{'serve: save -> rebuilt page':34}{serve_edit:7.2f} s  (edit to {EDITED}; target < 2 s)")
+    print(f"{'serve: first save after start':34}{first_edit:7.2f} s  (may wait for the fork server's imports)")
     with tempfile.TemporaryDirectory() as tmp:
         no_hook = ROOT / ".bench-no-hook.yml"  # same config, hooks removed
         no_hook.write_text("INHERIT: mkdocs.yml\nhooks: []\n")
