@@ -240,7 +240,7 @@ def main() -> int:
     print(f"\n{'floor (import, load, encode once)':34}{floor:7.2f} s  ({os.cpu_count()} cores)")
     print(f"{'cold check, empty cache (' + str(len(outcomes)) + ' run)':34}{cold:7.2f} s  "
           f"({cold / floor:.2f}x the floor; target <= 1.5x)")
-    print(f"{'warm check (' + str(cached) + ' cached)':34}{warm:7.2f} s  ({cold / warm:.0f}x faster than cold)")
+    print(f"{'warm check (' + str(cached) + ' cached)':34}{warm:7.3f} s  ({cold / warm:.0f}x faster than cold)")
     print(f"{'one-snippet rerun, server warm':34}{rerun:7.2f} s  ({EDITED}; {rerun / floor:.2f}x the floor)")
     print(f"{'serve: save -> rebuilt page':34}{serve_edit:7.2f} s  (edit to {EDITED}; target < 2 s)")
     print(f"{'serve: first save after start':34}{first_edit:7.2f} s  (may wait for the fork server's imports)")

@@ -283,6 +283,8 @@ def before_build(root: Path, serving: bool) -> None:
     """What the MkDocs hook runs: a build fails on drift; ``serve`` reports it and goes on."""
     from mkdocs.exceptions import PluginError
 
+    if serving:  # start importing now, in parallel with this build, for the author's next save
+        keep_fork_server_warm(root)
     try:
         outcomes, problems = check(root), site_problems(root)
     except seed.SeedError as err:  # a missing or tampered model file: say which, no traceback
@@ -296,8 +298,6 @@ def before_build(root: Path, serving: bool) -> None:
     tally = summary(outcomes)
     report = "\n".join([tally, *problems])
     logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
-    if serving:
-        keep_fork_server_warm(root)
     if (failed or problems) and not serving:
         raise PluginError(f"snippet gate failed\n{report}")
     if failed or problems:  # printed, not logged: a strict serve must keep serving
