@@ -92,6 +92,7 @@ class ForkServer:
         self.started = queue.Queue()
         threading.Thread(target=self.read_replies, daemon=True).start()
         self.ready: bool | None = None
+        self.problem = ""  # why it cannot serve, if it cannot
 
     def read_replies(self) -> None:
         for line in self.proc.stdout:
@@ -109,9 +110,10 @@ class ForkServer:
         with self.lock:
             if self.ready is None:
                 try:
-                    self.ready = "ready" in self.started.get(timeout=seconds)
+                    message = self.started.get(timeout=seconds)
                 except queue.Empty:
-                    self.ready = False
+                    message = {"error": f"no answer in {seconds:g} s"}
+                self.ready, self.problem = "ready" in message, message.get("error", "")
             return self.ready
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
@@ -133,7 +135,10 @@ class ForkServer:
             try:
                 done, timed_out = box.get(timeout=timeout), False
             except queue.Empty:
-                os.killpg(started["pid"], signal.SIGKILL)  # the child's whole session
+                try:
+                    os.killpg(started["pid"], signal.SIGKILL)  # the child's whole session
+                except ProcessLookupError:
+                    pass  # it ended just now
                 done, timed_out = box.get(), True
             return done.get("returncode"), timed_out
         except (BrokenPipeError, OSError):

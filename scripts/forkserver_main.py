@@ -106,7 +106,33 @@ def reap(children: dict) -> None:
         reply({"id": children.pop(pid), "returncode": os.waitstatus_to_exitcode(status)})
 
 
+def start(request: dict, children: dict, wake_r: int) -> None:
+    """Fork one child for ``request`` (only from a single-threaded server) and report it."""
+    if threads() != 1:
+        reply({"id": request["id"], "error": f"server has {threads()} threads; refusing to fork"})
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(wake_r)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        child(request)  # never returns
+    children[pid] = request["id"]
+    reply({"id": request["id"], "pid": pid})
+
+
+def kill_all(children: dict) -> None:
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def serve() -> None:
+    """Fork on each request line; report children as they end (SIGCHLD wakes the loop)."""
     children: dict[int, int] = {}
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -120,26 +146,10 @@ def serve() -> None:
         if 0 in ready:
             data = os.read(0, 65536)
             if not data:  # the gate went away: take the children with us
-                for pid in children:
-                    os.killpg(pid, signal.SIGKILL)
-                return
-            buffer += data
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                request = json.loads(line)
-                if threads() != 1:
-                    reply({"id": request["id"], "error": f"server has {threads()} threads; refusing to fork"})
-                    continue
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    os.close(wake_r)
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    child(request)
-                children[pid] = request["id"]
-                reply({"id": request["id"], "pid": pid})
+                return kill_all(children)
+            *lines, buffer = (buffer + data).split(b"\n")
+            for line in lines:
+                start(json.loads(line), children, wake_r)
         reap(children)
 
 

@@ -100,3 +100,19 @@ def test_with_forking_off_the_plain_run_is_used(project, monkeypatch):
     path = project.snippet("heavy", HEAVY + 'print("x")\n', "x\n")
     assert not forkserver.wants(path)
     assert runner.run_snippet(project.root, path, 60).via == "process"
+
+
+def test_a_server_with_a_thread_refuses_to_fork(tmp_path, monkeypatch, forks):
+    """Forking a process that has threads can deadlock the child: the server checks first."""
+    (tmp_path / "starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    env = runner.environment(REPO, tmp_path)
+    env["PYTHONPATH"] += f":{tmp_path}"
+    monkeypatch.setattr(forkserver, "PRELOAD", ["json", "starts_a_thread"])
+    server = forkserver.ForkServer(env, "test")
+    try:
+        assert server.wait_ready(60) is False
+        assert "started 1 threads; cannot fork safely" in server.problem
+        assert server.run([str(tmp_path / "x.py")], tmp_path, env, tmp_path / "o", tmp_path / "e", 10) is None
+    finally:
+        server.close()
