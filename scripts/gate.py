@@ -317,6 +317,9 @@ def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
     included = pages.pages_by_include(root)
     result: dict[str, list[str]] = {}
     for outcome in failed:
+        if outcome.snippet.startswith("labs/"):  # a lab's page is its generated notebook
+            result.setdefault(outcome.snippet.removesuffix(".py") + ".ipynb", []).append(outcome.snippet)
+            continue
         out = Path(outcome.snippet).with_suffix(".out").as_posix()
         own = [outcome.snippet] if outcome.snippet.startswith("docs/") else []  # a page's doctests
         for page in {*own, *included.get(outcome.snippet, []), *included.get(out, [])}:
@@ -332,6 +335,16 @@ def drift_banner(page: str) -> str:
     return (f'!!! failure "Snippet check failed: {names}"\n'
             f"    What this page shows is the committed output, and the code no longer prints it.\n"
             f"    The diff is in the terminal running `mkdocs serve`; fix the snippet or run `make update`.\n\n")
+
+
+def lab_banner(page: str) -> str:
+    """The same warning as ``drift_banner``, as HTML for a lab page (rendered from a notebook)."""
+    names = ", ".join(f"<code>{name}</code>" for name in _drifting.get(page, []))
+    if not names:
+        return ""
+    return (f'<div class="admonition failure"><p class="admonition-title">Snippet check failed: {names}</p>'
+            f"<p>This lab shows its committed outputs, and the code no longer prints them. The diff is "
+            f"in the terminal running <code>mkdocs serve</code>; fix the lab or run <code>make update</code>.</p></div>")
 
 
 def with_provenance(page: str, markdown: str) -> str:

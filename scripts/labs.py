@@ -144,10 +144,11 @@ def source_of(src_uri: str) -> str:
     return src_uri.removesuffix(".ipynb") + ".py"
 
 
-def decorate(html: str, src_uri: str, provenance_html: str) -> str:
-    """A rendered lab page, finished: a download button on top, the provenance line under
-    each output, the outputs left out of the search index so prose is found first, and no
-    script that would reach another host (nbconvert's MathJax and Mermaid loaders)."""
+def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
+    """A rendered lab page, finished: a download button on top (under a failed check's
+    warning, while serving), the provenance line under each output, the outputs left out of
+    the search index so prose is found first, and no script that would reach another host
+    (nbconvert's MathJax and Mermaid loaders)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
@@ -161,7 +162,7 @@ def decorate(html: str, src_uri: str, provenance_html: str) -> str:
         if provenance_html:  # below the output row (a flex box), not beside it
             (area.find_parent("div", class_="jp-Cell-outputWrapper") or area).insert_after(
                 BeautifulSoup(provenance_html, "html.parser"))
-    link = BeautifulSoup(download_link(src_uri), "html.parser")
+    link = BeautifulSoup(warning_html + download_link(src_uri), "html.parser")
     title = soup.find("h1")
     if title:
         title.insert_after(link)

@@ -42,4 +42,5 @@ def on_page_markdown(markdown, page, config, files):
 def on_page_content(html, page, config, files):
     if not labs.is_lab_page(page.file.src_uri):
         return html
-    return labs.decorate(html, page.file.src_uri, gate.lab_provenance(labs.source_of(page.file.src_uri)))
+    src = page.file.src_uri
+    return labs.decorate(html, src, gate.lab_provenance(labs.source_of(src)), gate.lab_banner(src))

@@ -105,3 +105,13 @@ def test_a_lab_that_raises_or_shows_pictures_fails_naming_the_cell(project, code
     lab = make_lab(project, "bad", code, "")
     [outcome] = gate.check(project.root, [lab])
     assert outcome.status == "failed" and "labs/bad.py raised" in outcome.detail and words in outcome.detail
+
+
+def test_while_serving_a_failed_lab_gets_a_warning_on_its_page(project, capsys):
+    make_lab(project, "demo", '# %%\nprint("one")\n', "──── cell 1 · stdout ────\ntwo\n\n")
+    gate.before_build(project.root, serving=True)
+    assert "labs/demo.py: output differs" in capsys.readouterr().err
+    warning = gate.lab_banner("labs/demo.ipynb")
+    assert "Snippet check failed: <code>labs/demo.py</code>" in warning
+    page = labs.decorate("<h1>Lab: demo</h1><p>text</p>", "labs/demo.ipynb", "", warning)
+    assert page.index("</h1>") < page.index("Snippet check failed") < page.index("Download demo.ipynb")
