@@ -100,3 +100,17 @@ def page(context, site):
     page.watcher = Watcher(page, site)
     yield page
     page.close()
+
+
+def axe_violations(page) -> list:
+    """WCAG 2.1 A/AA problems axe-core finds on the loaded page: [(rule, [(target, html)])].
+
+    Fails the calling test if axe did not actually run its rules.
+    """
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page.add_script_tag(content=AXE_SCRIPT)
+    result = page.evaluate("""() => axe.run(document,
+        {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    assert len(result["passes"]) > 10, "axe ran no rules"
+    return [(v["id"], [(n["target"], n["html"][:80]) for n in v["nodes"][:3]]) for v in result["violations"]]

@@ -3,7 +3,7 @@ reader uses (navigation, search, copy, theme toggle, mobile menu)."""
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, axe_violations
 from tests.conftest import REPO
 from tests.test_content import nav_pages
 
@@ -21,6 +21,19 @@ def test_every_page_loads_cleanly_and_only_from_the_local_server(page, site, doc
     page.goto(url_of(site, doc), wait_until="networkidle")
     assert page.locator("article h1").count() == 1
     page.watcher.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe(browser, site, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    problems = {}
+    for doc in PAGES:
+        page.goto(url_of(site, doc), wait_until="networkidle")
+        if found := axe_violations(page):
+            problems[doc] = found
+    context.close()
+    assert not problems, problems
 
 
 def test_the_navigation_reaches_every_page(page, site):

@@ -2,9 +2,9 @@
 
 import pytest
 import tiktoken
-from axe_playwright_python.base import AXE_SCRIPT
 
 from scripts.tokenizer_cases import all_cases
+from tests.browser.conftest import axe_violations
 
 TOKENS_PAGE = "llms/tokens/"
 VOCABULARY = "assets/tokenizer/cl100k_base.bin.gz"
@@ -75,13 +75,7 @@ def test_the_tokens_page_with_the_widget_passes_axe_and_fits(browser, site, sche
     page.goto(site + TOKENS_PAGE, wait_until="networkidle")
     page.locator(".tokenizer-widget").scroll_into_view_if_needed()
     page.wait_for_selector(".tokenizer-widget.tokenizer-ready")
-    page.add_script_tag(content=AXE_SCRIPT)
-    result = page.evaluate("""() => axe.run(document,
-        {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
-    problems = [(v["id"], [(n["target"], n["html"][:80], n["any"][0]["message"][:120] if n["any"] else "")
-                 for n in v["nodes"][:3]]) for v in result["violations"]]
-    assert not problems, problems
-    assert len(result["passes"]) > 20  # axe really ran its rules on this page
+    assert not axe_violations(page)
     widget = page.locator(".tokenizer-widget").bounding_box()
     assert widget["x"] >= 0 and widget["x"] + widget["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
