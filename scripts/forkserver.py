@@ -114,6 +114,10 @@ class ForkServer:
                 except queue.Empty:
                     message = {"error": f"no answer in {seconds:g} s"}
                 self.ready, self.problem = "ready" in message, message.get("error", "")
+                if not self.ready:  # correct but slow from here on: say so, once
+                    log = (self.folder / "server.log").read_text(errors="replace").strip().splitlines()[-5:]
+                    print(f"snippet gate: fork server unavailable ({self.problem}); running each snippet "
+                          "in a new interpreter instead", *log, sep="\n    ", file=sys.stderr)
             return self.ready
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
