@@ -171,17 +171,6 @@ def cold_and_warm_checks():
     return cold, outcomes, warm, warm_outcomes
 
 
-def project_copy(folder: Path) -> Path:
-    """The project's sources in a temp folder, for timings that edit a snippet."""
-    for name in ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, folder / name)
-    return folder
-
-
 def wait_for(url: str, marker: str, seconds: float = 120) -> None:
     import urllib.request
 
@@ -235,7 +224,7 @@ def main() -> int:
     rerun, _ = timed(lambda: gate.check(ROOT, [ROOT / EDITED], use_cache=False))
     forkserver.close_all()
     with tempfile.TemporaryDirectory() as tmp:
-        first_edit, serve_edit = serve_edit_seconds(project_copy(Path(tmp)))
+        first_edit, serve_edit = serve_edit_seconds(gate.copy_sources(Path(tmp)))
     cached = sum(o.status == "cached" for o in warm_outcomes)
     print(f"\n{'floor (import, load, encode once)':34}{floor:7.2f} s  ({os.cpu_count()} cores)")
     print(f"{'cold check, empty cache (' + str(len(outcomes)) + ' run)':34}{cold:7.2f} s  "

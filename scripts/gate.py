@@ -16,6 +16,8 @@ import argparse
 import difflib
 import logging
 import os
+import re
+import shutil
 import sys
 import time
 import tomllib
@@ -327,24 +329,34 @@ def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
     return result
 
 
+DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
+              "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
+
+
 def drift_banner(page: str) -> str:
     """While serving, a visible warning on a page whose shown output is out of date."""
     names = ", ".join(f"`{name}`" for name in _drifting.get(page, []))
-    if not names:
-        return ""
-    return (f'!!! failure "Snippet check failed: {names}"\n'
-            f"    What this page shows is the committed output, and the code no longer prints it.\n"
-            f"    The diff is in the terminal running `mkdocs serve`; fix the snippet or run `make update`.\n\n")
+    return f'!!! failure "Snippet check failed: {names}"\n    {DRIFT_TEXT}\n\n' if names else ""
 
 
 def lab_banner(page: str) -> str:
-    """The same warning as ``drift_banner``, as HTML for a lab page (rendered from a notebook)."""
-    names = ", ".join(f"<code>{name}</code>" for name in _drifting.get(page, []))
-    if not names:
-        return ""
-    return (f'<div class="admonition failure"><p class="admonition-title">Snippet check failed: {names}</p>'
-            f"<p>This lab shows its committed outputs, and the code no longer prints them. The diff is "
-            f"in the terminal running <code>mkdocs serve</code>; fix the lab or run <code>make update</code>.</p></div>")
+    """The same warning as ``drift_banner``, as HTML for a lab page (rendered from a notebook,
+    so no Markdown of ours is converted there)."""
+    code = lambda text: re.sub(r"`([^`]+)`", r"<code>\1</code>", text)  # noqa: E731
+    names = ", ".join(f"`{name}`" for name in _drifting.get(page, []))
+    return (f'<div class="admonition failure"><p class="admonition-title">{code("Snippet check failed: " + names)}'
+            f"</p><p>{code(DRIFT_TEXT)}</p></div>") if names else ""
+
+
+def copy_sources(dest: Path, root: Path = ROOT) -> Path:
+    """What a build reads (pages, snippets, labs, the gate, the configs), copied to ``dest``:
+    for tests and timings that must edit or break the site without touching the real one."""
+    for name in ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(root / name, dest / name)
+    return dest
 
 
 def with_provenance(page: str, markdown: str) -> str:

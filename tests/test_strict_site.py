@@ -1,13 +1,12 @@
 """The strict build fails on every kind of breakage, shown on broken copies of the real site."""
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from scripts import seed
+from scripts import gate, seed
 from tests.conftest import REPO
 
 
@@ -15,14 +14,7 @@ from tests.conftest import REPO
 def site_copy(tmp_path, monkeypatch):
     """The real project copied into a temp folder, sharing the real (warm) caches."""
     monkeypatch.setenv("STUDY_LLM_CACHE", str(seed.cache_root(REPO)))
-    copy = tmp_path / "site-copy"
-    for name in ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, copy / name)
-    return copy
+    return gate.copy_sources(tmp_path / "site-copy", REPO)
 
 
 def strict_build(root):
