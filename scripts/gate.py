@@ -142,10 +142,16 @@ def timed_run(root: Path, path: Path, argv: list[str] | None = None):
     return rel, run, timeout, max(time.perf_counter() - started, 1e-3)
 
 
+def argv_for(root: Path, path: Path) -> list[str] | None:
+    """How ``python`` runs what the gate checks: a page's ``>>>`` sessions through doctest, a
+    lab cell by cell through ``scripts/lab_exec.py``, a snippet as itself (None)."""
+    if path.suffix == ".md":
+        return ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE", str(path.resolve())]
+    return labs.command(path) if labs.is_lab(root, path) else None
+
+
 def run_fresh(root: Path, snippet: Path) -> Fresh:
-    """A snippet runs as a script; a lab runs cell by cell through ``scripts/lab_exec.py``."""
-    argv = labs.command(snippet) if labs.is_lab(root, snippet) else None
-    rel, run, timeout, seconds = timed_run(root, snippet, argv)
+    rel, run, timeout, seconds = timed_run(root, snippet, argv_for(root, snippet))
     try:
         return Fresh(output_of(rel, run, timeout), "", seconds, run)
     except SnippetError as err:
@@ -160,8 +166,7 @@ def record_pass(root: Path, path: Path, key: str | None, run: runner.Run) -> Non
 
 def check_page_doctests(root: Path, page: Path, key: str | None) -> Outcome:
     """Run a page's ``>>>`` examples with doctest, in the same sandbox as the snippets."""
-    argv = ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE", str(page.resolve())]
-    rel, run, timeout, seconds = timed_run(root, page, argv)
+    rel, run, timeout, seconds = timed_run(root, page, argv_for(root, page))
     try:
         run_problem(rel, run, timeout)
     except SnippetError as err:
@@ -226,7 +231,7 @@ def run_all(root: Path, todo: list[tuple[Path, str | None]], jobs: int) -> list[
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(lambda item: run_and_compare(root, *item), plain))
-    forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
+    start_fork_server(root)
     with ThreadPoolExecutor(max_workers=1) as alongside, ThreadPoolExecutor(max_workers=jobs) as pool:
         first = alongside.map(lambda item: run_and_compare(root, *item), plain)
         then = pool.map(lambda item: run_and_compare(root, *item), forked)
@@ -311,7 +316,12 @@ def keep_fork_server_warm(root: Path) -> None:
     model-using snippet reruns it in a fork instead of paying the import again.  It imports
     in its own process; the build does not wait for it."""
     if any(forkserver.wants(path) for path in discover(root) + doctest_pages(root)):
-        forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
+        start_fork_server(root)
+
+
+def start_fork_server(root: Path) -> None:
+    """Start (or keep) the fork server for ``root``, with a snippet's shared environment."""
+    forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
 
 
 def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:

@@ -1,8 +1,9 @@
-"""MkDocs hook: run the cached snippet gate before every build, add the build-time figures
-lab notebooks and the tokenizer widget's vocabulary, and put a provenance line under every verified output.
+"""MkDocs hook: run the cached snippet gate before every build; add the build-time figures,
+the lab notebooks and the tokenizer widget's vocabulary; put a provenance line under every
+verified output.
 
-Thin on purpose — all the work is in ``scripts.gate``, ``scripts.figures`` and
-``scripts.labs``.  ``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report,
+Thin on purpose — all the work is in ``scripts.gate``, ``scripts.figures``,
+``scripts.labs`` and ``scripts.tokenizer_data``.  ``mkdocs build`` fails on any drift; ``mkdocs serve`` prints the report,
 keeps serving, and (thanks to the cache) reruns only the snippet that was edited.
 """
 

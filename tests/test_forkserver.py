@@ -17,7 +17,7 @@ def forks(monkeypatch):
 
 
 def run_both_ways(root, path, monkeypatch, argv=None):
-    forkserver.prepare(root, runner.environment(root, root / "nonexistent"), ())
+    gate.start_fork_server(root)
     forked = runner.run_snippet(root, path, 120, argv)
     monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
     plain = runner.run_snippet(root, path, 120, argv)
@@ -28,8 +28,7 @@ def run_both_ways(root, path, monkeypatch, argv=None):
 @pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py"])
 def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(forks, monkeypatch, rel):
     path = REPO / rel
-    argv = gate.labs.command(path) if rel.startswith("labs/") else None
-    forked, plain = run_both_ways(REPO, path, monkeypatch, argv)
+    forked, plain = run_both_ways(REPO, path, monkeypatch, gate.argv_for(REPO, path))
     assert (forked.via, plain.via) == ("fork", "process")
     assert forked.returncode == plain.returncode == 0
     assert forked.stdout == plain.stdout == path.with_suffix(".out").read_bytes()
