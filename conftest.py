@@ -7,10 +7,11 @@ test imports tiktoken or huggingface_hub.
 import os
 from pathlib import Path
 
-from scripts import seed
+from scripts.gate import seed
 
 ROOT = Path(__file__).resolve().parent
-collect_ignore = ["scripts/sandbox", "scripts/mkdocs_hook.py", "snippets", "site"]
+# The child's sitecustomize installs nothing on import, but it is never a test module.
+collect_ignore = ["scripts/gate/child/sitecustomize.py", "scripts/mkdocs_hook.py", "snippets", "site"]
 
 
 def pytest_configure(config):

@@ -14,7 +14,7 @@
  *    pair with the lowest rank, leftmost first (tiktoken's `_byte_pair_merge`).
  *
  * The vocabulary (assets/tokenizer/cl100k_base.bin.gz, built from the same hash-verified
- * file the Python examples use, see scripts/tokenizer_data.py) is fetched only when a
+ * file the Python examples use, see scripts/site/tokenizer_data.py) is fetched only when a
  * widget comes on screen or gets focus. Special tokens such as <|endoftext|> are plain text.
  */
 (function () {

@@ -23,6 +23,8 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
+from scripts.gate.settings import cache_root
+
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 # The same hash tiktoken itself expects for cl100k_base (tiktoken_ext/openai_public.py).
 TIKTOKEN_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -33,11 +35,6 @@ MANIFEST = "seed-manifest.json"
 
 class SeedError(RuntimeError):
     """A model or tokenizer file is missing or is not the file we pinned."""
-
-
-def cache_root(root: Path) -> Path:
-    """Where all project-local caches live; ``STUDY_LLM_CACHE`` lets tests share one."""
-    return Path(os.environ.get("STUDY_LLM_CACHE") or root / ".cache").resolve()
 
 
 def sha256_file(path: Path) -> str:

@@ -13,8 +13,9 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from scripts.gate.pages import INLINE, include_target
+
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
-OUT_INCLUDE = re.compile(r"""^[ \t]*-+8<-+[ \t]+(["'])(?P<target>[^"']+)\.out\1[ \t]*$""")
 
 
 def normalize(name: str) -> str:
@@ -88,6 +89,7 @@ def annotate(markdown: str, record_for) -> str:
             if record:
                 lines += ["", opened["indent"] + html(record), ""]
             opened = source = None
-        elif opened is not None and (include := OUT_INCLUDE.match(text)):
-            source = include["target"] + ".py"
+        elif opened is not None and (include := INLINE.match(text)) \
+                and (target := include_target(include["target"])).endswith(".out"):
+            source = target.removesuffix(".out") + ".py"
     return "\n".join(lines)

@@ -2,10 +2,11 @@
 
 Each run gets a fresh scratch working directory (also its ``HOME``), a pinned environment
 (hash seed, UTF-8, one thread per math library, the seeded offline caches) and the sandbox
-in ``scripts/sandbox`` that blocks the network and records which data files were read.
+in ``child/sitecustomize.py`` that blocks the network and records which data files were read.
 Only ``PATH`` and a few CPU-quirk variables are inherited, so a developer's shell cannot
 change an output.  The process is a new interpreter, or a fork of the fork server for
-snippets that use sentence-transformers (``scripts/forkserver.py``); both see the same.
+snippets that use sentence-transformers (``forkserver.py``); both see the same.  This file
+sets what a run sees, so it is part of every cache key.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import forkserver, seed
+from scripts.gate import child, forkserver, seed, settings
 
-SANDBOX = Path(__file__).parent / "sandbox"
-NETWORK_EXIT = 97
-WRITE_EXIT = 98
 INHERITED = ("PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 PINNED = {
     "PYTHONHASHSEED": "0",
@@ -54,6 +53,8 @@ class Run:
     modules: list[str] = field(default_factory=list)  # top-level names, for provenance
     python: str = ""
     via: str = "process"  # or "fork": a child of the fork server
+    seconds: float = 0.0  # wall time, at least 1 ms (a report shows 0 for "not run")
+    problem: str = ""  # the run was lost (the fork server broke its protocol): why
 
 
 def environment(root: Path, scratch: Path, record: Path | None = None) -> dict[str, str]:
@@ -65,10 +66,10 @@ def environment(root: Path, scratch: Path, record: Path | None = None) -> dict[s
         HOME=str(scratch),
         TMPDIR=str(scratch),
         MPLCONFIGDIR=str(scratch / ".matplotlib"),
-        PYTHONPATH=str(SANDBOX),
+        PYTHONPATH=str(child.FOLDER),
         SNIPPET_GATE_PROJECT=str(root.resolve()),
         SNIPPET_GATE_SNIPPETS=str((root / "snippets").resolve()),
-        SNIPPET_GATE_WRITABLE=str(seed.cache_root(root)),
+        SNIPPET_GATE_WRITABLE=str(settings.cache_root(root)),
         SNIPPET_GATE_DEPS=str(record or scratch / ".gate-reads"),
     )
     return env
@@ -82,12 +83,15 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
     running (``scripts/forkserver.py``); otherwise, or if the server cannot take it, in a
     plain new process.  Either way the snippet sees the same environment and folders.
     """
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
         scratch, record = Path(tmp) / "scratch", Path(tmp) / "record.json"
         scratch.mkdir()
         env, argv = environment(root, scratch, record), argv or [str(snippet.resolve())]
         server = forkserver.server_for(root) if forkserver.wants(snippet) else None
         forked = server and server.run(argv, scratch, env, Path(tmp) / "stdout", Path(tmp) / "stderr", timeout)
+        if isinstance(forked, str):  # the server answered with nonsense: say so, do not guess
+            return Run(via="fork", problem=forked, seconds=max(time.perf_counter() - started, 1e-3))
         if forked:
             (returncode, timed_out), out, err = forked, (Path(tmp) / "stdout").read_bytes(), \
                 (Path(tmp) / "stderr").read_bytes()
@@ -95,6 +99,7 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
             returncode, timed_out, out, err = plain_run(argv, scratch, env, timeout)
         run = Run(out, err.decode("utf-8", "replace"), returncode, timed_out, via="fork" if forked else "process")
         add_record(run, record, snippet)
+        run.seconds = max(time.perf_counter() - started, 1e-3)
         return run
 
 

@@ -1,8 +1,9 @@
 """Result cache: a snippet that passed is not rerun until something that could change
 its output changes.
 
-The key covers the snippet source, its expected output, the gate's own runner and sandbox
-(they set the environment), the Python version, every installed distribution and version,
+The key covers the snippet source, its expected output, the files that decide how a target
+runs (``run_files``: all of ``child/`` plus the runner, the targets, the fork server, the
+seeding and the settings), the Python version, every installed distribution and version,
 and the sha256 of each seeded tokenizer/model file.  Data files are found by running: the
 sandbox records what the snippet read under ``snippets/``, and their hashes are stored in
 the entry and rechecked before a hit is trusted.
@@ -13,18 +14,25 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from importlib import metadata
 from pathlib import Path
 
-from scripts import seed
-from scripts.seed import sha256_file
+from scripts.gate import child, seed
+from scripts.gate.seed import sha256_file
+from scripts.gate.settings import cache_root
 
-GATE_FILES = (Path(__file__).with_name("runner.py"), Path(__file__).with_name("lab_exec.py"),
-              Path(__file__).parent / "sandbox" / "sitecustomize.py")
+# Host-side files that decide how a target runs (its argv, environment, process, timeout).
+HOST_RUN_FILES = ("targets.py", "runner.py", "forkserver.py", "seed.py", "settings.py")
+
+
+def run_files() -> list[Path]:
+    """Every file whose change could change what a run prints: the whole child folder (the
+    folder boundary is the cache-key boundary) and ``HOST_RUN_FILES``."""
+    inside = (p for p in child.FOLDER.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(inside) + [Path(__file__).with_name(name) for name in HOST_RUN_FILES]
 
 
 def results_dir(root: Path) -> Path:
-    return seed.cache_root(root) / "snippet-results"
+    return cache_root(root) / "snippet-results"
 
 
 def installed_packages() -> tuple[str, ...]:
@@ -32,7 +40,7 @@ def installed_packages() -> tuple[str, ...]:
 
     Read afresh on every check, from the names of the ``*.dist-info`` folders on
     ``sys.path`` (a few milliseconds; parsing every METADATA file took 0.2 s): a long
-    ``mkdocs serve`` must notice a ``pip install`` made while it runs.
+    site server must notice a ``pip install`` made while it runs.
     """
     found = set()
     for entry in sys.path:
@@ -49,7 +57,7 @@ def environment_fingerprint(root: Path) -> str:
         "python": sys.version,
         "packages": list(installed_packages()),
         "models": seed.seed(root),
-        "gate": [sha256_file(p) for p in GATE_FILES],
+        "gate": {p.relative_to(Path(__file__).parent).as_posix(): sha256_file(p) for p in run_files()},
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 

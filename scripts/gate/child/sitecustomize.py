@@ -1,6 +1,6 @@
 """Loaded by Python's ``site`` module in every snippet subprocess, before the snippet runs.
 
-The gate puts this folder on ``PYTHONPATH``; snippets themselves stay canonical.  It does
+The gate puts this folder (``scripts/gate/child``) on ``PYTHONPATH``; snippets themselves stay canonical.  It does
 three things a reader's machine does not need and the gate does:
 
 * **blocks the network** — the first connect or DNS look-up ends the process at once with
@@ -76,8 +76,13 @@ def _save_record():
             json.dump(record, fh)
 
 
-socket.socket.connect = _guard_connect(socket.socket.connect)
-socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
-socket.getaddrinfo = _getaddrinfo
-sys.addaudithook(_audit)
-atexit.register(_save_record)
+def install():
+    socket.socket.connect = _guard_connect(socket.socket.connect)
+    socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
+    socket.getaddrinfo = _getaddrinfo
+    sys.addaudithook(_audit)
+    atexit.register(_save_record)
+
+
+if __name__ == "sitecustomize":  # loaded by ``site`` in a child; the gate only reads constants
+    install()

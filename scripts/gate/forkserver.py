@@ -1,4 +1,4 @@
-"""The gate's side of the fork server (``scripts/forkserver_main.py``).
+"""The gate's side of the fork server (``child/forkserver_main.py``).
 
 Importing torch and sentence-transformers costs each snippet process about six seconds
 here, more than the snippet itself.  A fork server pays it once: it imports them, then
@@ -7,7 +7,8 @@ own working directory, environment, timeout and the sandbox, so the isolation of
 run is kept; only the import is shared, read-only, from before any snippet ran.
 
 Only snippets that import ``sentence_transformers`` use it (their plain run imports all
-of ``PRELOAD`` anyway, so what they load, and the provenance line, are the same).  Other
+of the preload list in ``settings.py`` anyway, so what they load, and the provenance line,
+are the same).  Other
 snippets, a machine without ``fork``, ``SNIPPET_GATE_FORK=0`` and a server that failed to
 start all use the plain one-process-per-snippet run.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import ast
 import atexit
 import hashlib
-import itertools
 import json
 import os
 import queue
@@ -30,21 +30,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-MAIN = Path(__file__).with_name("forkserver_main.py")
-ANCHOR = "sentence_transformers"
-# What a snippet that uses sentence-transformers imports anyway, including the modules it
-# imports lazily when it loads all-MiniLM-L6-v2 (BERT).  Imports only: no model is loaded
-# and no thread is started before a fork.
-PRELOAD = [
-    "torch",
-    "sentence_transformers",
-    "transformers.models.bert.modeling_bert",
-    "transformers.models.bert.tokenization_bert",
-    "transformers.generation.utils",
-    "transformers.masking_utils",
-    "transformers.modeling_layers",
-    "tqdm.contrib.logging",
-]
+from scripts.gate import child, settings
+
+MAIN = child.FOLDER / "forkserver_main.py"
 IMPORT_LINE = re.compile(r"^\s*(?:>>>\s*)?(?:from|import)\s+([A-Za-z_]\w*)", re.M)
 
 
@@ -66,28 +54,37 @@ def imported_names(path: Path) -> set[str]:
     return names
 
 
-def enabled() -> bool:
-    return hasattr(os, "fork") and os.environ.get("SNIPPET_GATE_FORK", "1") != "0"
-
-
 def wants(path: Path) -> bool:
     """Whether this snippet runs in a fork of the server (see the module docstring)."""
-    return enabled() and ANCHOR in imported_names(path)
+    return settings.forking_enabled() and settings.FORK_ANCHOR in imported_names(path)
+
+
+def parse_reply(line: bytes) -> dict | None:
+    """A reply line as a dict, or None if it is not one (a stray print, a forged line).
+
+    >>> parse_reply(b'{"id": 1, "pid": 42}\\n'), parse_reply(b"hello\\n"), parse_reply(b"[1]")
+    ({'id': 1, 'pid': 42}, None, None)
+    """
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
 
 
 class ForkServer:
     """One running server and the requests in flight to it."""
 
-    def __init__(self, env: dict[str, str], key: str):
+    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = settings.FORK_PRELOAD):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
         (self.folder / "home").mkdir()
         home = str(self.folder / "home")
         env = {**env, "HOME": home, "TMPDIR": home, "MPLCONFIGDIR": home, "SNIPPET_GATE_DEPS": ""}
         self.proc = subprocess.Popen(
-            [sys.executable, str(MAIN), *PRELOAD], cwd=self.folder / "home", env=env,
+            [sys.executable, str(MAIN), *preload], cwd=self.folder / "home", env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=open(self.folder / "server.log", "wb"), start_new_session=True)
-        self.ids, self.lock = itertools.count(1), threading.Lock()
+        self.issued, self.lock = 0, threading.Lock()
         self.waiting: dict[int, queue.Queue] = {}
         self.started = queue.Queue()
         threading.Thread(target=self.read_replies, daemon=True).start()
@@ -95,15 +92,28 @@ class ForkServer:
         self.problem = ""  # why it cannot serve, if it cannot
 
     def read_replies(self) -> None:
+        """Route each reply to the request it answers.  A line that is not a reply fails the
+        requests in flight with a message (each names its snippet), instead of ending this
+        thread and leaving them to wait out their timeouts."""
         for line in self.proc.stdout:
-            message = json.loads(line)
-            if "id" in message:
-                self.waiting[message["id"]].put(message)
-            else:
+            message = parse_reply(line)
+            if message is not None and "id" not in message:
                 self.started.put(message)
+            elif message is not None and message["id"] in self.waiting:
+                self.waiting[message["id"]].put(message)
+            elif message is None or not isinstance(message["id"], int) or message["id"] >= self.next_id:
+                self.fail_all(f"the fork server sent a line that is not a reply: {line[:120]!r}")
         self.started.put({"error": "the fork server exited"})
+        self.fail_all("the fork server exited", problem=False)
+
+    def fail_all(self, why: str, problem: bool = True) -> None:
+        """Answer every request in flight with ``why`` (a ``problem``: the run is lost)."""
         for box in list(self.waiting.values()):
-            box.put({"error": "the fork server exited"})
+            box.put({"problem" if problem else "error": why})
+
+    @property
+    def next_id(self) -> int:
+        return self.issued + 1
 
     def wait_ready(self, seconds: float = 300) -> bool:
         """Block until the imports are done (once); False if the server cannot serve."""
@@ -121,32 +131,38 @@ class ForkServer:
             return self.ready
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
-            timeout: float) -> tuple[int | None, bool] | None:
-        """(returncode, timed_out) of one run, or None if the server could not run it."""
+            timeout: float) -> tuple[int | None, bool] | str | None:
+        """(returncode, timed_out) of one run; None if the server could not take it (the
+        caller runs it plainly); a string if the server broke its protocol mid-run."""
         if not self.wait_ready():
             return None
-        request_id, box = next(self.ids), queue.Queue()
-        self.waiting[request_id] = box
+        box = queue.Queue()
+        with self.lock:
+            self.issued += 1
+            request_id = self.issued
+            self.waiting[request_id] = box
         request = {"id": request_id, "argv": argv, "cwd": str(cwd), "env": env,
                    "stdout": str(out), "stderr": str(err)}
         try:
             with self.lock:
                 self.proc.stdin.write((json.dumps(request) + "\n").encode())
                 self.proc.stdin.flush()
-            started = box.get()
+            started = box.get(timeout=60)
             if "pid" not in started:
-                return None
+                return started.get("problem")
             try:
                 done, timed_out = box.get(timeout=timeout), False
             except queue.Empty:
-                try:
-                    os.killpg(started["pid"], signal.SIGKILL)  # the child's whole session
-                except ProcessLookupError:
-                    pass  # it ended just now
-                done, timed_out = box.get(), True
-            return done.get("returncode"), timed_out
+                kill_group(started["pid"])
+                done, timed_out = box.get(timeout=60), True
+            if "returncode" not in done:  # lost: make sure the child is gone too
+                kill_group(started["pid"])
+                return done.get("problem") or done.get("error", "the fork server gave no exit code")
+            return done["returncode"], timed_out
         except (BrokenPipeError, OSError):
             return None
+        except queue.Empty:
+            return "the fork server stopped answering"
         finally:
             self.waiting.pop(request_id, None)
 
@@ -159,6 +175,14 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def kill_group(pid: int) -> None:
+    """Kill a child's whole session (it called ``setsid``, so its pid is the group id)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended just now
+
+
 _servers: dict[Path, ForkServer] = {}
 _guard = threading.Lock()
 
@@ -166,26 +190,26 @@ _guard = threading.Lock()
 PER_RUN = {"HOME", "TMPDIR", "MPLCONFIGDIR", "SNIPPET_GATE_DEPS"}
 
 
-def server_key(env: dict[str, str], packages: tuple[str, ...]) -> str:
+def server_key(env: dict[str, str], packages: tuple[str, ...], preload: tuple[str, ...]) -> str:
     """What the server's imports depend on: a change means a new server."""
-    files = [MAIN.read_bytes(), Path(__file__).read_bytes(),
-             (Path(__file__).parent / "sandbox" / "sitecustomize.py").read_bytes()]
+    files = sorted(p for p in child.FOLDER.glob("*.py")) + [Path(__file__)]
     shared = sorted((k, v) for k, v in env.items() if k not in PER_RUN)
-    facts = json.dumps([shared, packages, PRELOAD, sys.version])
-    return hashlib.sha256(b"".join(files) + facts.encode()).hexdigest()
+    facts = json.dumps([shared, packages, preload, sys.version])
+    return hashlib.sha256(b"".join(p.read_bytes() for p in files) + facts.encode()).hexdigest()
 
 
 def prepare(root: Path, env: dict[str, str], packages: tuple[str, ...]) -> None:
     """Start the server for ``root`` now (it imports in the background while other snippets
     run), or keep the one already running if nothing it depends on changed."""
-    key = server_key(env, packages)
+    preload = settings.load(root).fork_preload
+    key = server_key(env, packages, preload)
     with _guard:
         current = _servers.get(root)
         if current and current.key == key and current.proc.poll() is None:
             return
         for other in list(_servers):  # one server at a time: each holds torch in memory
             _servers.pop(other).close()
-        _servers[root] = ForkServer(env, key)
+        _servers[root] = ForkServer(env, key, preload)
 
 
 def server_for(root: Path) -> ForkServer | None:

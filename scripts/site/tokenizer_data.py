@@ -2,7 +2,7 @@
 
 The widget on the tokens page must give exactly tiktoken's ids, so its data comes from the
 same hash-verified ``cl100k_base.tiktoken`` the Python examples load (seeded by
-``scripts.seed``), never from a copy.  The text file is 1.7 MB of base64; the widget gets
+``scripts.gate.seed``), never from a copy.  The text file is 1.7 MB of base64; the widget gets
 the raw token bytes in rank order instead, gzip-compressed (about 0.6 MB):
 
     u32 little-endian  n (number of ranks, which run 0 .. n-1)
@@ -18,7 +18,8 @@ import hashlib
 import struct
 from pathlib import Path
 
-from scripts import seed
+from scripts.gate import seed
+from scripts.gate.settings import cache_root
 
 SITE_PATH = "assets/tokenizer/cl100k_base.bin.gz"
 
@@ -27,7 +28,7 @@ def ranks_file(root: Path) -> Path:
     """The seeded cl100k_base file, after ``seed.seed`` has checked its sha256."""
     verified = seed.seed(root)
     [rel] = [rel for rel in verified if rel.startswith("tiktoken/")]
-    return seed.cache_root(root) / rel
+    return cache_root(root) / rel
 
 
 def compact(text: str) -> bytes:
@@ -61,7 +62,7 @@ def build(root: Path) -> bytes:
     """The gzip file for the site (fixed mtime: same input, same bytes), cached on its input."""
     source = ranks_file(root)
     key = hashlib.sha256(source.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:20]
-    cached = seed.cache_root(root) / "tokenizer" / f"{key}.bin.gz"
+    cached = cache_root(root) / "tokenizer" / f"{key}.bin.gz"
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(gzip.compress(compact(source.read_text(encoding="ascii")), 9, mtime=0))

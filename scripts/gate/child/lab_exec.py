@@ -17,16 +17,19 @@ one newline so the text stays exact (``scripts.labs.parse_expected`` reads it ba
     'the repr of the last expression'
 
 A cell that displays a picture or raises fails the run: what a lab shows must be text the
-gate can compare.  As with snippets, stderr (library warnings, such as the Hugging Face
+gate can compare.  ``section`` writes that form and ``parse_expected`` reads it: the one
+place the header is spelled (the site's notebook builder imports both).  As with snippets, stderr (library warnings, such as the Hugging Face
 "offline mode" notice this machine prints and a reader's does not) is not part of the
 verified output.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
 MARK = "────"
+HEADER = re.compile(rf"^{MARK} cell (\d+) · (stdout|result) {MARK}\n", re.MULTILINE)
 
 
 def code_cells(path: str) -> list[str]:
@@ -40,6 +43,21 @@ def code_cells(path: str) -> list[str]:
 def section(number: int, kind: str, text: str) -> str:
     """One output: a header line, the exact text, then one separating newline."""
     return f"{MARK} cell {number} · {kind} {MARK}\n{text}\n"
+
+
+def parse_expected(text: str) -> dict[int, list[tuple[str, str]]]:
+    """``{cell number: [(kind, exact text), ...]}`` from a lab's ``.out``.
+
+    >>> parse_expected("──── cell 2 · stdout ────\\nhi\\n\\n──── cell 2 · result ────\\n3\\n")
+    {2: [('stdout', 'hi\\n'), ('result', '3')]}
+    """
+    parts = HEADER.split(text)
+    if parts[0]:
+        raise ValueError(f"text before the first cell header: {parts[0][:40]!r}")
+    found: dict[int, list[tuple[str, str]]] = {}
+    for number, kind, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+        found.setdefault(int(number), []).append((kind, body.removesuffix("\n")))
+    return found
 
 
 def make_shell():

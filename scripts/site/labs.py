@@ -2,7 +2,8 @@
 
 ``labs/<name>.py`` (jupytext percent format) is the source; ``labs/<name>.out`` holds the
 outputs the gate verified (written by ``make update`` from a real run of
-``scripts/lab_exec.py``).  The build joins the two into ``<name>.ipynb`` with those outputs
+``scripts/gate/child/lab_exec.py``, which also owns the ``.out`` format).  The build joins
+the two into ``<name>.ipynb`` with those outputs
 in place: mkdocs-jupyter renders it without executing anything, and the same file is the
 page's download.
 """
@@ -10,43 +11,23 @@ page's download.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
-from scripts import seed
+from scripts.gate import Kind, Target, discover as discover_targets
+from scripts.gate.child.lab_exec import parse_expected, section
+from scripts.gate.settings import cache_root
 
-EXECUTOR = Path(__file__).with_name("lab_exec.py")
-SECTION = re.compile(r"^──── cell (\d+) · (stdout|result) ────\n", re.MULTILINE)
+__all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate"]
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
 def discover(root: Path) -> list[Path]:
-    """Every ``labs/*.py`` whose name does not start with ``_``."""
-    return sorted(p for p in (root / "labs").glob("*.py") if not p.name.startswith("_"))
+    """Every lab source (``labs/*.py`` not starting with ``_``), as the gate finds them."""
+    return [t.path for t in discover_targets(root) if t.kind is Kind.LAB]
 
 
-def is_lab(root: Path, path: Path) -> bool:
-    return path.suffix == ".py" and path.parent.resolve() == (root / "labs").resolve()
-
-
-def command(lab: Path) -> list[str]:
-    """The argv (after ``python``) that runs a lab in the gate's sandbox."""
-    return [str(EXECUTOR), str(lab.resolve())]
-
-
-def parse_expected(text: str) -> dict[int, list[tuple[str, str]]]:
-    """``{cell number: [(kind, exact text), ...]}`` from a lab's ``.out``.
-
-    >>> parse_expected("──── cell 2 · stdout ────\\nhi\\n\\n──── cell 2 · result ────\\n3\\n")
-    {2: [('stdout', 'hi\\n'), ('result', '3')]}
-    """
-    parts = SECTION.split(text)
-    if parts[0]:
-        raise ValueError(f"text before the first cell header: {parts[0][:40]!r}")
-    found: dict[int, list[tuple[str, str]]] = {}
-    for number, kind, body in zip(parts[1::3], parts[2::3], parts[3::3]):
-        found.setdefault(int(number), []).append((kind, body.removesuffix("\n")))
-    return found
+def expected_of(lab: Path) -> Path:
+    return Target(lab.parent.parent.resolve(), lab.resolve(), Kind.LAB).expected
 
 
 def outputs_text(notebook) -> str:
@@ -56,8 +37,6 @@ def outputs_text(notebook) -> str:
     error, a picture) appears as its own section, so a comparison with the verified ``.out``
     fails and the diff says what it was.
     """
-    from scripts.lab_exec import section
-
     text = []
     for number, cell in enumerate((c for c in notebook.cells if c.cell_type == "code"), start=1):
         stdout = "".join(o["text"] for o in cell.outputs if o.get("name") == "stdout")
@@ -79,7 +58,7 @@ def notebook(lab: Path):
     from nbformat.v4 import new_output
 
     nb = jupytext.read(lab, fmt="py:percent")
-    expected = parse_expected(lab.with_suffix(".out").read_text(encoding="utf-8"))
+    expected = parse_expected(expected_of(lab).read_text(encoding="utf-8"))
     code = 0
     for index, cell in enumerate(nb.cells):
         cell.id, cell.metadata = f"cell-{index}", {}
@@ -103,10 +82,10 @@ def build(root: Path) -> dict[str, Path]:
 
     built = {}
     for lab in discover(root):
-        if not lab.with_suffix(".out").exists():
+        if not expected_of(lab).exists():
             continue
         text = nbformat.writes(notebook(lab))
-        folder = seed.cache_root(root) / "labs" / hashlib.sha256(text.encode()).hexdigest()[:16]
+        folder = cache_root(root) / "labs" / hashlib.sha256(text.encode()).hexdigest()[:16]
         path = folder / "labs" / f"{lab.stem}.ipynb"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from scripts import seed
+from scripts.gate.settings import cache_root
 
 SOURCE = "snippets/embedding_similarity.out"
 THEMES = {
@@ -138,7 +138,7 @@ def cache_key(text: str) -> str:
 def build(root: Path) -> dict[str, bytes]:
     """``{"similarity-heatmap-light.svg": b"<svg ...", ...}``, drawn or taken from the cache."""
     text = (root / SOURCE).read_text(encoding="utf-8")
-    folder = seed.cache_root(root) / "figures" / cache_key(text)
+    folder = cache_root(root) / "figures" / cache_key(text)
     names = [f"{name}-{variant}.svg" for name in FIGURES for variant in THEMES]
     if not all((folder / name).exists() for name in names):
         folder.mkdir(parents=True, exist_ok=True)

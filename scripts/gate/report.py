@@ -1,0 +1,64 @@
+"""What a check says: the status of each target, the errors, the diff, the summary."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SnippetError(Exception):
+    """A snippet could not produce a usable output; the message names the file."""
+
+
+class Status(StrEnum):
+    """How one target came out.  A ``StrEnum``: it prints and compares as its word."""
+
+    PASSED = "passed"  # ran, and printed exactly the expected output
+    CACHED = "cached"  # a recorded pass whose key still matches: not rerun
+    UPDATED = "updated"  # (update) the expected output was rewritten from this run
+    UNCHANGED = "unchanged"  # (update) the run printed what was already expected
+    FAILED = "failed"  # drift, or no usable output: ``detail`` says which
+
+
+@dataclass
+class Outcome:
+    snippet: str  # the target's path relative to the project root
+    status: Status
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not Status.FAILED
+
+
+def tail(text: str, lines: int = 40) -> str:
+    """The end of a long stderr (a traceback's useful part is last), indented."""
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join("    " + line for line in kept)
+
+
+def drift_report(rel: str, out_rel: str, shown_on: list[str], expected: bytes, actual: bytes) -> str:
+    """A unified diff of expected vs actual output, naming the file and where it is shown."""
+    diff = difflib.unified_diff(
+        expected.decode("utf-8", "replace").splitlines(keepends=True),
+        actual.decode("utf-8", "replace").splitlines(keepends=True),
+        fromfile=f"{out_rel} (expected, committed)", tofile=f"{rel} (actual output)",
+    )
+    body = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
+    return (f"{rel}: output differs from {out_rel}\n  shown on: {', '.join(shown_on or ['(no page includes it)'])}\n"
+            f"  accept the new output with: make update SNIPPET={rel}\n{body}")
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """One line per target, then each failure in full, then a closing count."""
+    lines = [f"{o.status.upper():9} {o.snippet}" + (f"  ({o.seconds:.2f} s)" if o.seconds else "")
+             for o in outcomes]
+    for failure in (o.detail for o in outcomes if o.status is Status.FAILED):
+        lines += ["", failure.rstrip("\n")]
+    counts = {s: sum(o.status is s for o in outcomes) for s in Status}
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    ran = sum(o.seconds > 0 for o in outcomes)
+    rerun = "all cached, nothing rerun" if counts[Status.CACHED] == len(outcomes) else f"{ran} run"
+    return "\n".join([*lines, "", f"{len(outcomes)} checked: {tally}; {rerun}"])

@@ -1,0 +1,84 @@
+"""Everything the gate takes from outside its own code, read in one place.
+
+From ``[tool.snippets]`` in the project's ``pyproject.toml``:
+
+* ``default-timeout`` — seconds a run may take before it is killed as hanging (default 90);
+* ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
+* ``fork-preload`` — what the fork server imports before it forks (see ``forkserver.py``);
+  the defaults below are what a snippet that loads all-MiniLM-L6-v2 imports anyway.
+
+From the environment (the only variables the gate itself reads):
+
+* ``STUDY_LLM_CACHE`` — the folder for every project-local cache (seeded models, results,
+  lab notebooks, figures); default ``<project>/.cache``.  Tests point it at a temp folder.
+* ``SNIPPET_GATE_FORK=0`` — no fork server: every run is a new interpreter.
+* ``CI`` — when set, ``update`` refuses to rewrite expected outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+FALLBACK_TIMEOUT = 90.0
+# The import that routes a run to the fork server, and what that server imports first.
+FORK_ANCHOR = "sentence_transformers"
+FORK_PRELOAD = (
+    "torch",
+    "sentence_transformers",
+    "transformers.models.bert.modeling_bert",
+    "transformers.models.bert.tokenization_bert",
+    "transformers.generation.utils",
+    "transformers.masking_utils",
+    "transformers.modeling_layers",
+    "tqdm.contrib.logging",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``[tool.snippets]`` of one project, with the defaults filled in."""
+
+    default_timeout: float = FALLBACK_TIMEOUT
+    timeouts: dict[str, float] = field(default_factory=dict)
+    fork_preload: tuple[str, ...] = FORK_PRELOAD
+
+    def timeout(self, rel: str) -> float:
+        return self.timeouts.get(rel, self.default_timeout)
+
+
+def load(root: Path) -> Settings:
+    """The project's settings; re-read only when ``pyproject.toml`` changes on disk."""
+    path = root / "pyproject.toml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return Settings()
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse(path: Path, _mtime: int, _size: int) -> Settings:
+    conf = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("snippets", {})
+    return Settings(
+        default_timeout=float(conf.get("default-timeout", FALLBACK_TIMEOUT)),
+        timeouts={rel: float(s) for rel, s in conf.get("timeout", {}).items()},
+        fork_preload=tuple(conf.get("fork-preload", FORK_PRELOAD)),
+    )
+
+
+def cache_root(root: Path) -> Path:
+    """Where all project-local caches live (``STUDY_LLM_CACHE``, else ``<root>/.cache``)."""
+    return Path(os.environ.get("STUDY_LLM_CACHE") or root / ".cache").resolve()
+
+
+def forking_enabled() -> bool:
+    """Forks need ``os.fork`` (not on Windows); ``SNIPPET_GATE_FORK=0`` turns them off."""
+    return hasattr(os, "fork") and os.environ.get("SNIPPET_GATE_FORK", "1") != "0"
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))

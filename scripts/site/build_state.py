@@ -1,0 +1,96 @@
+"""What one MkDocs process knows between builds, and what the hook asks of it.
+
+``mkdocs build`` fails on any drift; ``mkdocs serve`` reports it, keeps serving, and puts a
+warning on each page whose shown output is out of date.  Under every output that passed,
+the page gets its provenance line.  The hook owns one ``BuildState``; nothing is global.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+from scripts.gate import (Outcome, SeedError, Target, check, discover, doctest_pages, site_problems,
+                          start_fork_server, summary, target_for)
+from scripts.gate import cache, forkserver, pages
+from scripts.site import provenance
+
+DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
+              "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
+
+
+class BuildState:
+    """The last build's verdicts: ``drifting`` maps a page (path under ``docs/``) to its
+    failing targets; ``records`` maps each passed target to what produced its output."""
+
+    def __init__(self, serving: bool = False):
+        self.serving = serving
+        self.drifting: dict[str, list[str]] = {}
+        self.records: dict[str, dict] = {}
+
+    def before_build(self, root: Path) -> None:
+        """Check everything (cached); a build fails on drift, a serve reports it and goes on."""
+        from mkdocs.exceptions import PluginError
+
+        if self.serving:  # start importing now, for the author's next save
+            keep_fork_server_warm(root)
+        try:
+            outcomes, problems = check(root), site_problems(root)
+        except SeedError as err:  # a missing or tampered model file: say which, no traceback
+            raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
+        failed = [o for o in outcomes if not o.ok]
+        self.drifting = failing_pages(root, failed)
+        self.records = {o.snippet: provenance.describe(root, **ran) for o in outcomes
+                        if o.ok and (ran := cache.provenance(root, root / o.snippet))}
+        tally = summary(outcomes)
+        report = "\n".join([tally, *problems])
+        logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
+        if (failed or problems) and not self.serving:
+            raise PluginError(f"snippet gate failed\n{report}")
+        if failed or problems:  # printed, not logged: a strict serve must keep serving
+            print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr)
+
+    def failing(self, page: str) -> str:
+        return ", ".join(f"`{name}`" for name in self.drifting.get(page, []))
+
+    def drift_banner(self, page: str) -> str:
+        """While serving, a visible warning (Markdown) on a page whose shown output is out of date."""
+        names = self.failing(page)
+        return f'!!! failure "Snippet check failed: {names}"\n    {DRIFT_TEXT}\n\n' if names else ""
+
+    def lab_banner(self, page: str) -> str:
+        """The same warning as HTML, for a lab page (rendered from a notebook, not Markdown)."""
+        code = lambda text: re.sub(r"`([^`]+)`", r"<code>\1</code>", text)  # noqa: E731
+        names = self.failing(page)
+        return (f'<div class="admonition failure"><p class="admonition-title">{code("Snippet check failed: " + names)}'
+                f"</p><p>{code(DRIFT_TEXT)}</p></div>") if names else ""
+
+    def with_provenance(self, page: str, markdown: str) -> str:
+        """A page's Markdown with the provenance line under each output that passed."""
+        return provenance.annotate(markdown, lambda source: self.records.get(source or f"docs/{page}"))
+
+    def lab_provenance(self, lab: str) -> str:
+        """The provenance line for a lab's outputs (``labs/<name>.py``), or "" if it failed."""
+        record = self.records.get(lab)
+        return provenance.html(record) if record else ""
+
+
+def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
+    """Pages (paths under ``docs/``) mapped to the failing targets they show."""
+    included = pages.pages_by_include(root) if failed else {}
+    result: dict[str, list[str]] = {}
+    for outcome in failed:
+        for page in target_for(root, root / outcome.snippet).site_pages(included):
+            result.setdefault(page, []).append(outcome.snippet)
+    return result
+
+
+def keep_fork_server_warm(root: Path) -> None:
+    """While serving, have the fork server ready before the author's next save, so editing a
+    model-using snippet reruns it in a fork instead of paying the import again.  It imports
+    in its own process; the build does not wait for it."""
+    targets: list[Target] = discover(root) + doctest_pages(root)
+    if any(forkserver.wants(t.path) for t in targets):
+        start_fork_server(root)

@@ -1,0 +1,33 @@
+"""One way to run a real ``mkdocs build``, for the tests and the bench alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.gate import ROOT
+
+SOURCES = ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]
+
+
+def build(root: Path, site: Path | None = None, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the project at ``root`` (into ``site`` if given), in a new
+    process as an author runs it, with Material's end-of-life notice off; output captured."""
+    where = ["-d", str(site)] if site is not None else []
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *where, *args], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def copy_sources(dest: Path, root: Path = ROOT) -> Path:
+    """What a build reads (pages, snippets, labs, the gate, the configs), copied to ``dest``:
+    for tests and timings that must edit or break the site without touching the real one."""
+    for name in SOURCES:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(root / name, dest / name)
+    return dest
