@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from scripts.site import builder
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,11 +51,14 @@ def project(tmp_path, monkeypatch) -> Project:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The real site, built strictly once per test session (read-only for tests)."""
+def site_build(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The real site, built strictly once per test session (read-only for tests), and its log."""
     out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = builder.build(REPO, out)
     assert result.returncode == 0, result.stderr
-    return out
+    return out, result
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build) -> Path:
+    return site_build[0]

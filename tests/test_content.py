@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from scripts import labs
+from scripts.site import labs
 from tests.conftest import REPO
 
 # Each node of ../shared/outline/study-llm-outline.md, in outline order, with a phrase that

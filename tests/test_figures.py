@@ -2,7 +2,7 @@
 
 import re
 
-from scripts import figures
+from scripts.site import figures
 from tests.conftest import REPO
 
 OUT = (REPO / figures.SOURCE).read_text(encoding="utf-8")

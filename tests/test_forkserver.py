@@ -3,7 +3,9 @@ that imported it, and stay exactly as isolated as plain runs."""
 
 import pytest
 
-from scripts import forkserver, gate, runner
+from scripts import gate
+from scripts.gate import forkserver, runner
+from scripts.site import provenance
 from tests.conftest import REPO
 
 HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork server
@@ -12,6 +14,14 @@ HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork se
 @pytest.fixture
 def forks(monkeypatch):
     monkeypatch.delenv("SNIPPET_GATE_FORK", raising=False)
+    yield
+    forkserver.close_all()
+
+
+@pytest.fixture(scope="module")
+def repo_server():
+    """One fork server for the real project, shared by the tests that run its files (each
+    pays torch's import otherwise); closed when the module is done."""
     yield
     forkserver.close_all()
 
@@ -26,13 +36,14 @@ def run_both_ways(root, path, monkeypatch, argv=None):
 
 
 @pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py"])
-def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(forks, monkeypatch, rel):
+def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(repo_server, monkeypatch, rel):
+    monkeypatch.delenv("SNIPPET_GATE_FORK", raising=False)
     path = REPO / rel
-    forked, plain = run_both_ways(REPO, path, monkeypatch, gate.argv_for(REPO, path))
+    forked, plain = run_both_ways(REPO, path, monkeypatch, gate.target_for(REPO, path).argv())
     assert (forked.via, plain.via) == ("fork", "process")
     assert forked.returncode == plain.returncode == 0
     assert forked.stdout == plain.stdout == path.with_suffix(".out").read_bytes()
-    describe = gate.provenance.describe
+    describe = provenance.describe
     assert describe(REPO, forked.modules, forked.python) == describe(REPO, plain.modules, plain.python)
 
 
@@ -107,11 +118,26 @@ def test_a_server_with_a_thread_refuses_to_fork(tmp_path, monkeypatch, forks):
         "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
     env = runner.environment(REPO, tmp_path)
     env["PYTHONPATH"] += f":{tmp_path}"
-    monkeypatch.setattr(forkserver, "PRELOAD", ["json", "starts_a_thread"])
-    server = forkserver.ForkServer(env, "test")
+    server = forkserver.ForkServer(env, "test", ("json", "starts_a_thread"))
     try:
         assert server.wait_ready(60) is False
         assert "started 1 threads; cannot fork safely" in server.problem
         assert server.run([str(tmp_path / "x.py")], tmp_path, env, tmp_path / "o", tmp_path / "e", 10) is None
     finally:
         server.close()
+
+
+def test_a_stray_line_on_the_servers_stdout_fails_the_run_naming_it_instead_of_hanging(project, forks):
+    """A child writes a line that is not a reply into the server's own stdout.  The gate
+    says so at once, naming the snippet, instead of waiting for the run's timeout."""
+    (project.root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 120\n")
+    project.snippet("stray", HEAVY + """\
+        import os, time
+        with open(f"/proc/{os.getppid()}/fd/1", "w") as server_stdout:
+            server_stdout.write("not a reply\\n")
+        time.sleep(600)
+        """.replace("        ", ""), "")
+    [outcome] = gate.check(project.root, use_cache=False)
+    assert outcome.status == "failed"
+    assert outcome.detail.startswith("snippets/stray.py: the fork server sent a line that is not a reply")
+    assert "not a reply\\n" in outcome.detail and "hangs" not in outcome.detail

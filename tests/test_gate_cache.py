@@ -1,7 +1,8 @@
 """The result cache: unchanged snippets are not rerun; anything that can change an output
 invalidates it."""
 
-from scripts import cache, gate
+from scripts import gate
+from scripts.gate import cache
 
 DATA_SNIPPET = """
 from pathlib import Path

@@ -89,4 +89,4 @@ def test_a_failing_check_run_modifies_nothing(project):
 def test_files_starting_with_underscore_are_not_snippets(project):
     project.snippet("real", 'print("1")\n', "1\n")
     (project.root / "snippets" / "_helper.py").write_text("X = 1\n")
-    assert [p.name for p in gate.discover(project.root)] == ["real.py"]
+    assert [t.path.name for t in gate.discover(project.root)] == ["real.py"]

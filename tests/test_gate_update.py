@@ -3,6 +3,7 @@
 import pytest
 
 from scripts import gate
+from scripts.gate.__main__ import main
 
 
 def test_update_creates_and_rewrites_expected_files_from_real_runs(project):
@@ -31,7 +32,7 @@ def test_update_refuses_to_run_in_ci(project, monkeypatch):
 
 def test_the_command_line_exits_non_zero_on_drift(project, capsys):
     project.snippet("a", 'print(1)\n', "2\n")
-    assert gate.main(["check", "--root", str(project.root)]) == 1
+    assert main(["check", "--root", str(project.root)]) == 1
     assert "snippets/a.py: output differs" in capsys.readouterr().out
-    assert gate.main(["update", "--root", str(project.root)]) == 0
-    assert gate.main(["check", "--root", str(project.root)]) == 0
+    assert main(["update", "--root", str(project.root)]) == 0
+    assert main(["check", "--root", str(project.root)]) == 0

@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 
+from scripts.site import builder
 from tests.conftest import REPO
 
 MKDOCS_YML = f"""\
@@ -24,9 +25,7 @@ markdown_extensions:
 
 def mkdocs_build(project, *args):
     (project.root / "mkdocs.yml").write_text(MKDOCS_YML)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", *args], cwd=project.root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return builder.build(project.root, None, *args, timeout=300)
 
 
 def test_plain_build_passes_and_shows_the_verified_output(project):

@@ -8,7 +8,10 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from scripts import gate, labs, runner
+from scripts import gate
+from scripts.gate import runner
+from scripts.site import labs
+from scripts.site.build_state import BuildState
 from tests.conftest import REPO
 
 LABS = [lab.stem for lab in labs.discover(REPO)]
@@ -109,9 +112,10 @@ def test_a_lab_that_raises_or_shows_pictures_fails_naming_the_cell(project, code
 
 def test_while_serving_a_failed_lab_gets_a_warning_on_its_page(project, capsys):
     make_lab(project, "demo", '# %%\nprint("one")\n', "──── cell 1 · stdout ────\ntwo\n\n")
-    gate.before_build(project.root, serving=True)
+    state = BuildState(serving=True)
+    state.before_build(project.root)
     assert "labs/demo.py: output differs" in capsys.readouterr().err
-    warning = gate.lab_banner("labs/demo.ipynb")
+    warning = state.lab_banner("labs/demo.ipynb")
     assert "Snippet check failed: <code>labs/demo.py</code>" in warning
     page = labs.decorate("<h1>Lab: demo</h1><p>text</p>", "labs/demo.ipynb", "", warning)
     assert page.index("</h1>") < page.index("Snippet check failed") < page.index("Download demo.ipynb")

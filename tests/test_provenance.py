@@ -4,7 +4,8 @@ import platform
 import re
 from importlib import metadata
 
-from scripts import pages, provenance
+from scripts.gate import pages
+from scripts.site import provenance
 from tests.conftest import REPO
 
 LINE = re.compile(r'<p class="provenance" data-search-exclude(?:="")?>Output verified with (.*?)</p>')

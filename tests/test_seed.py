@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from scripts import seed
+from scripts.gate import seed
 
 
 def test_seeding_puts_files_where_tiktoken_and_huggingface_look(project):
@@ -32,10 +32,10 @@ def test_a_hash_mismatch_is_a_clear_error(project, monkeypatch):
 
 
 def test_the_gate_reports_a_hash_mismatch_without_a_traceback(project, monkeypatch, capsys):
-    from scripts import gate
+    from scripts.gate.__main__ import main
 
     project.snippet("a", 'print("a")\n', "a\n")
     monkeypatch.setattr(seed, "TIKTOKEN_SHA256", "0" * 64)
-    assert gate.main(["check", "--root", str(project.root)]) == 2
+    assert main(["check", "--root", str(project.root)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: hash mismatch for ") and "Traceback" not in err

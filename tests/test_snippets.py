@@ -12,7 +12,7 @@ def test_there_are_snippets():
     assert len(SNIPPETS) >= 3
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.relative_to(REPO).as_posix() for s in SNIPPETS])
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.rel for s in SNIPPETS])
 def test_snippet_output_matches_expected(snippet):
     [outcome] = gate.check(REPO, [snippet])
     assert outcome.ok, outcome.detail

@@ -1,26 +1,21 @@
 """The strict build fails on every kind of breakage, shown on broken copies of the real site."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from scripts import gate, seed
+from scripts.gate import settings
+from scripts.site import builder
 from tests.conftest import REPO
 
 
 @pytest.fixture
 def site_copy(tmp_path, monkeypatch):
     """The real project copied into a temp folder, sharing the real (warm) caches."""
-    monkeypatch.setenv("STUDY_LLM_CACHE", str(seed.cache_root(REPO)))
-    return gate.copy_sources(tmp_path / "site-copy", REPO)
+    monkeypatch.setenv("STUDY_LLM_CACHE", str(settings.cache_root(REPO)))
+    return builder.copy_sources(tmp_path / "site-copy", REPO)
 
 
 def strict_build(root):
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return builder.build(root)
 
 
 def append(path, text):

@@ -5,7 +5,7 @@ import gzip
 import pytest
 import tiktoken
 
-from scripts import tokenizer_data
+from scripts.site import tokenizer_data
 from tests.conftest import REPO
 
 

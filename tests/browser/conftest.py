@@ -11,8 +11,6 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -49,13 +47,9 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> str:
-    """Build the real site strictly into a temp folder, serve it, and yield its base URL."""
-    out = tmp_path_factory.mktemp("built-site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
-                   cwd=REPO, env=env, check=True, timeout=600)
-    handler = functools.partial(QuietHandler, directory=str(out))
+def site(built_site) -> str:
+    """Serve the real site (built once per session, strictly) and yield its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(built_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"

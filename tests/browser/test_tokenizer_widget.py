@@ -3,7 +3,7 @@
 import pytest
 import tiktoken
 
-from scripts.tokenizer_cases import all_cases
+from scripts.site.tokenizer_cases import all_cases
 from tests.browser.conftest import axe_violations
 
 TOKENS_PAGE = "llms/tokens/"
