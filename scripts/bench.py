@@ -146,14 +146,10 @@ EDITED = "snippets/tiny_retrieval.py"  # the model-using snippet the edit timing
 
 def floor_seconds() -> float:
     """One sandboxed process: import, model load, first encode (what a cold check must pay)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "floor.py"
-        script.write_text(FLOOR)
-        env = runner.environment(ROOT, Path(tmp))
-        seconds, (code, _, _, err) = timed(lambda: runner.plain_run([str(script)], Path(tmp), env, 300))
-        if code != 0:
-            raise RuntimeError(f"the floor script failed:\n{err.decode()}")
-        return seconds
+    seconds, run = timed(lambda: runner.plain_run(ROOT, ["-c", FLOOR], 300))
+    if run.returncode != 0:
+        raise RuntimeError(f"the floor script failed:\n{run.stderr}")
+    return seconds
 
 
 def cold_and_warm_checks():

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.gate import cache, forkserver, pages, runner, settings
+from scripts.gate import cache, forkserver, pages, runner, sandbox, seed, settings
 from scripts.gate.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
 from scripts.gate.report import Outcome, SnippetError, Status, drift_report, tail
 from scripts.gate.targets import Kind, Target, discover, doctest_pages, target_for
@@ -38,7 +38,9 @@ def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
     """The run's stdout, or a SnippetError saying exactly why there is no usable output."""
     run_problem(rel, run, timeout)
     if run.returncode != 0:
-        raise SnippetError(f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}")
+        hint = ("\n  (a MemoryError here means it hit the memory cap: memory-mb under [tool.snippets] in "
+                "pyproject.toml)") if "MemoryError" in run.stderr else ""
+        raise SnippetError(f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}{hint}")
     try:
         run.stdout.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -76,7 +78,7 @@ def run_fresh(target: Target) -> Fresh:
 def record_pass(target: Target, key: str | None, run: runner.Run) -> Outcome:
     """Cache a pass (when caching) with the files it read and what produced its output."""
     if key is not None:
-        cache.record_pass(target.root, target.path, key, run.reads, {"modules": run.modules, "python": run.python})
+        cache.record_pass(target.root, target.path, key, {"modules": run.modules, "python": run.python})
     return Outcome(target.rel, Status.PASSED, "", run.seconds)
 
 
@@ -116,6 +118,8 @@ def check(root: Path = ROOT, only: list[Path | Target] | None = None, use_cache:
           jobs: int | None = None) -> list[Outcome]:
     """Check targets in parallel; a cached pass is trusted only if its key still matches."""
     targets = targets_from(root, only)
+    sandbox.enabled()  # say now, not from a worker thread, if the OS sandbox is required and missing
+    seed.seed(root)  # the offline model caches, verified, whether or not results are cached
     fingerprint = cache.environment_fingerprint(root) if use_cache else ""
     outcomes, todo = {}, []
     for target in targets:
@@ -164,6 +168,8 @@ def update(root: Path = ROOT, only: list[Path | Target] | None = None, jobs: int
     if settings.in_ci():
         raise SnippetError("make update rewrites expected outputs and never runs in CI")
     targets = targets_from(root, only or discover(root))
+    sandbox.enabled()
+    seed.seed(root)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         return list(pool.map(update_one, targets))
 

@@ -28,9 +28,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
-from scripts.gate import child, settings
+from scripts.gate import child, limits, sandbox, settings
 
 MAIN = child.FOLDER / "forkserver_main.py"
 IMPORT_LINE = re.compile(r"^\s*(?:>>>\s*)?(?:from|import)\s+([A-Za-z_]\w*)", re.M)
@@ -38,7 +39,10 @@ IMPORT_LINE = re.compile(r"^\s*(?:>>>\s*)?(?:from|import)\s+([A-Za-z_]\w*)", re.
 
 def imported_names(path: Path) -> set[str]:
     """Top-level module names a snippet, lab or page session imports."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()  # not readable as UTF-8: the plain run reports it, naming the file
     try:
         tree = ast.parse(text) if path.suffix == ".py" else None
     except SyntaxError:
@@ -75,15 +79,22 @@ def parse_reply(line: bytes) -> dict | None:
 class ForkServer:
     """One running server and the requests in flight to it."""
 
-    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = settings.FORK_PRELOAD):
+    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = settings.FORK_PRELOAD,
+                 readable: tuple[Path, ...] = (), max_processes: int = 256):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
-        (self.folder / "home").mkdir()
-        home = str(self.folder / "home")
-        env = {**env, "HOME": home, "TMPDIR": home, "MPLCONFIGDIR": home, "SNIPPET_GATE_DEPS": ""}
-        self.proc = subprocess.Popen(
-            [sys.executable, str(MAIN), *preload], cwd=self.folder / "home", env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=open(self.folder / "server.log", "wb"), start_new_session=True)
+        home, self.runs = self.folder / "home", self.folder / "runs"
+        home.mkdir()
+        self.runs.mkdir(mode=0o311)  # a child may enter its own run folder, never list the others
+        env = {**env, "HOME": str(home), "TMPDIR": str(home), "MPLCONFIGDIR": str(home), "SNIPPET_GATE_DEPS": ""}
+        reply_r, reply_w = os.pipe()
+        self.cap = limits.ProcessCap(max_processes)
+        command = self.cap.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), *preload],
+                                                   list(readable), [self.folder], home)
+        with open(self.folder / "server.log", "wb") as log:
+            self.proc = subprocess.Popen(command, cwd=home, env=env, stdin=subprocess.PIPE, stdout=log, stderr=log,
+                                         pass_fds=(reply_w,), start_new_session=True)
+        os.close(reply_w)
+        self.replies = os.fdopen(reply_r, "rb")
         self.issued, self.lock = 0, threading.Lock()
         self.waiting: dict[int, queue.Queue] = {}
         self.started = queue.Queue()
@@ -95,7 +106,7 @@ class ForkServer:
         """Route each reply to the request it answers.  A line that is not a reply fails the
         requests in flight with a message (each names its snippet), instead of ending this
         thread and leaving them to wait out their timeouts."""
-        for line in self.proc.stdout:
+        for line in self.replies:
             message = parse_reply(line)
             if message is not None and "id" not in message:
                 self.started.put(message)
@@ -130,10 +141,16 @@ class ForkServer:
                           "in a new interpreter instead", *log, sep="\n    ", file=sys.stderr)
             return self.ready
 
+    def send(self, message: dict) -> None:
+        with self.lock:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
-            timeout: float) -> tuple[int | None, bool] | str | None:
+            timeout: float, max_output: int) -> tuple[int | None, bool] | str | None:
         """(returncode, timed_out) of one run; None if the server could not take it (the
-        caller runs it plainly); a string if the server broke its protocol mid-run."""
+        caller runs it plainly); a string if the gate stopped it (``limits.OUTPUT``, or the
+        server broke its protocol)."""
         if not self.wait_ready():
             return None
         box = queue.Queue()
@@ -141,24 +158,17 @@ class ForkServer:
             self.issued += 1
             request_id = self.issued
             self.waiting[request_id] = box
-        request = {"id": request_id, "argv": argv, "cwd": str(cwd), "env": env,
-                   "stdout": str(out), "stderr": str(err)}
         try:
-            with self.lock:
-                self.proc.stdin.write((json.dumps(request) + "\n").encode())
-                self.proc.stdin.flush()
+            self.send({"id": request_id, "argv": argv, "cwd": str(cwd), "env": env,
+                       "stdout": str(out), "stderr": str(err)})
             started = box.get(timeout=60)
             if "pid" not in started:
                 return started.get("problem")
-            try:
-                done, timed_out = box.get(timeout=timeout), False
-            except queue.Empty:
-                kill_group(started["pid"])
-                done, timed_out = box.get(timeout=60), True
+            done, stopped = self.watch(request_id, box, timeout, (out, err), max_output)
             if "returncode" not in done:  # lost: make sure the child is gone too
-                kill_group(started["pid"])
+                self.send({"kill": request_id})
                 return done.get("problem") or done.get("error", "the fork server gave no exit code")
-            return done["returncode"], timed_out
+            return limits.OUTPUT if stopped == "output" else (done["returncode"], stopped == "timeout")
         except (BrokenPipeError, OSError):
             return None
         except queue.Empty:
@@ -166,21 +176,29 @@ class ForkServer:
         finally:
             self.waiting.pop(request_id, None)
 
+    def watch(self, request_id: int, box: queue.Queue, timeout: float, outputs: tuple[Path, Path],
+              max_output: int) -> tuple[dict, str]:
+        """Wait for the child's end; stop it at the wall-clock ``timeout`` or once a file it
+        prints to grows past ``max_output``: (final message, "" | "timeout" | "output")."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return box.get(timeout=min(0.1, max(deadline - time.monotonic(), 0.001))), ""
+            except queue.Empty:
+                big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
+                if big or time.monotonic() >= deadline:
+                    self.send({"kill": request_id})
+                    return box.get(timeout=60), "output" if big else "timeout"
+
     def close(self) -> None:
         try:
             self.proc.stdin.close()  # end of input: the server kills any child and exits
             self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.cap.close()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def kill_group(pid: int) -> None:
-    """Kill a child's whole session (it called ``setsid``, so its pid is the group id)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # it ended just now
 
 
 _servers: dict[Path, ForkServer] = {}
@@ -201,15 +219,15 @@ def server_key(env: dict[str, str], packages: tuple[str, ...], preload: tuple[st
 def prepare(root: Path, env: dict[str, str], packages: tuple[str, ...]) -> None:
     """Start the server for ``root`` now (it imports in the background while other snippets
     run), or keep the one already running if nothing it depends on changed."""
-    preload = settings.load(root).fork_preload
-    key = server_key(env, packages, preload)
+    conf = settings.load(root)
+    key = server_key(env, packages, conf.fork_preload)
     with _guard:
         current = _servers.get(root)
         if current and current.key == key and current.proc.poll() is None:
             return
         for other in list(_servers):  # one server at a time: each holds torch in memory
             _servers.pop(other).close()
-        _servers[root] = ForkServer(env, key, preload)
+        _servers[root] = ForkServer(env, key, conf.fork_preload, tuple(sandbox.readable(root)), conf.max_processes)
 
 
 def server_for(root: Path) -> ForkServer | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.gate import child, forkserver, seed, settings
+from scripts.gate import child, forkserver, limits, sandbox, seed, settings
 
 INHERITED = ("PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 PINNED = {
@@ -49,12 +50,11 @@ class Run:
     stderr: str = ""
     returncode: int | None = None
     timed_out: bool = False
-    reads: list[Path] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # top-level names, for provenance
     python: str = ""
     via: str = "process"  # or "fork": a child of the fork server
     seconds: float = 0.0  # wall time, at least 1 ms (a report shows 0 for "not run")
-    problem: str = ""  # the run was lost (the fork server broke its protocol): why
+    problem: str = ""  # it was stopped for a reason of the gate's (too much output, a broken protocol)
 
 
 def environment(root: Path, scratch: Path, record: Path | None = None) -> dict[str, str]:
@@ -68,61 +68,110 @@ def environment(root: Path, scratch: Path, record: Path | None = None) -> dict[s
         MPLCONFIGDIR=str(scratch / ".matplotlib"),
         PYTHONPATH=str(child.FOLDER),
         SNIPPET_GATE_PROJECT=str(root.resolve()),
-        SNIPPET_GATE_SNIPPETS=str((root / "snippets").resolve()),
-        SNIPPET_GATE_WRITABLE=str(settings.cache_root(root)),
-        SNIPPET_GATE_DEPS=str(record or scratch / ".gate-reads"),
+        SNIPPET_GATE_CACHE=str(settings.cache_root(root)),
+        SNIPPET_GATE_MEMORY_MB=str(settings.load(root).memory_mb),
+        SNIPPET_GATE_DEPS=str(record or scratch / ".gate-record.json"),
     )
     return env
 
 
 def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | None = None) -> Run:
-    """Run ``snippet`` once and collect stdout (bytes), stderr and the files it read.
+    """Run ``snippet`` once, sandboxed, and collect stdout (bytes), stderr and its record.
 
     ``argv`` replaces the default ``[snippet]`` (a page's doctests run ``-m doctest page``).
     A snippet that uses sentence-transformers runs in a fork of the fork server when one is
-    running (``scripts/forkserver.py``); otherwise, or if the server cannot take it, in a
-    plain new process.  Either way the snippet sees the same environment and folders.
+    running (``forkserver.py``); otherwise, or if the server cannot take it, in a plain new
+    process.  Either way the snippet sees the same environment, folders and limits.
     """
-    started = time.perf_counter()
+    started, argv = time.perf_counter(), argv or [str(snippet.resolve())]
+    server = forkserver.server_for(root) if forkserver.wants(snippet) else None
+    run = forked_run(root, server, argv, timeout) if server and server.wait_ready() else None
+    run = run or plain_run(root, argv, timeout)
+    run.seconds = max(time.perf_counter() - started, 1e-3)
+    return run
+
+
+def forked_run(root: Path, server, argv: list[str], timeout: float) -> Run | None:
+    """One run in a fork of the server, in a folder inside the server's sandbox; None if the
+    server could not take it."""
+    with tempfile.TemporaryDirectory(prefix="run-", dir=server.runs) as tmp:
+        scratch, record, out, err = (Path(tmp) / name for name in ("scratch", "record.json", "stdout", "stderr"))
+        scratch.mkdir()
+        kb = settings.load(root).max_output_kb
+        result = server.run(argv, scratch, environment(root, scratch, record), out, err, timeout, kb * 1024)
+        if result is None:
+            return None
+        if isinstance(result, str):  # stopped by the gate: too much output, or a broken protocol
+            return Run(via="fork", problem=limits.too_much_output(kb) if result == limits.OUTPUT else result)
+        (returncode, timed_out), stdout, stderr = result, out.read_bytes(), err.read_bytes()
+        return with_record(Run(stdout, stderr.decode("utf-8", "replace"), returncode, timed_out, via="fork"), record)
+
+
+def plain_run(root: Path, argv: list[str], timeout: float) -> Run:
+    """``python ARGV`` in a new sandboxed process (and session)."""
+    conf = settings.load(root)
     with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
         scratch, record = Path(tmp) / "scratch", Path(tmp) / "record.json"
         scratch.mkdir()
-        env, argv = environment(root, scratch, record), argv or [str(snippet.resolve())]
-        server = forkserver.server_for(root) if forkserver.wants(snippet) else None
-        forked = server and server.run(argv, scratch, env, Path(tmp) / "stdout", Path(tmp) / "stderr", timeout)
-        if isinstance(forked, str):  # the server answered with nonsense: say so, do not guess
-            return Run(via="fork", problem=forked, seconds=max(time.perf_counter() - started, 1e-3))
-        if forked:
-            (returncode, timed_out), out, err = forked, (Path(tmp) / "stdout").read_bytes(), \
-                (Path(tmp) / "stderr").read_bytes()
-        else:
-            returncode, timed_out, out, err = plain_run(argv, scratch, env, timeout)
-        run = Run(out, err.decode("utf-8", "replace"), returncode, timed_out, via="fork" if forked else "process")
-        add_record(run, record, snippet)
-        run.seconds = max(time.perf_counter() - started, 1e-3)
-        return run
+        cap = limits.ProcessCap(conf.max_processes)
+        command = cap.prefix() + sandbox.wrap([sys.executable, *argv], sandbox.readable(root), [Path(tmp)], scratch)
+        try:
+            proc = subprocess.Popen(command, cwd=scratch, env=environment(root, scratch, record),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    start_new_session=True)
+            out, err, stopped = collect(proc, timeout, conf.max_output_kb * 1024)
+        finally:
+            cap.close()
+        if stopped == limits.OUTPUT:
+            return Run(out, err.decode("utf-8", "replace"), proc.returncode, problem=limits.too_much_output(conf.max_output_kb))
+        run = Run(out, err.decode("utf-8", "replace"), proc.returncode, stopped == "timeout")
+        return with_record(run, record)
 
 
-def plain_run(argv: list[str], scratch: Path, env: dict[str, str], timeout: float):
-    """``python ARGV`` in a new process (and session): (returncode, timed_out, out, err)."""
-    proc = subprocess.Popen(
-        [sys.executable, *argv], cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )
+def collect(proc: subprocess.Popen, timeout: float, cap: int) -> tuple[bytes, bytes, str]:
+    """Read stdout and stderr until both close, the wall-clock ``timeout`` passes, or one of
+    them exceeds ``cap`` bytes: (out, err, "" | "timeout" | "output").  On a stop the whole
+    process group is killed; what holds the pipes then does not matter."""
+    chunks = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    deadline, stopped = time.monotonic() + timeout, ""
+    with selectors.DefaultSelector() as selector:
+        for pipe in chunks:
+            selector.register(pipe, selectors.EVENT_READ)
+        while selector.get_map() and not stopped:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                stopped = "timeout"
+                break
+            for key, _ in selector.select(left):
+                data = os.read(key.fd, 1 << 16)
+                if not data:
+                    selector.unregister(key.fileobj)
+                chunks[key.fileobj] += data
+                stopped = limits.OUTPUT if len(chunks[key.fileobj]) > cap else stopped
+    if not stopped:  # both pipes closed; the process itself must still end in time
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            stopped = "timeout"
+    if stopped:
+        kill_group(proc.pid)
+    proc.stdout.close()
+    proc.stderr.close()
+    proc.wait()
+    return bytes(chunks[proc.stdout]), bytes(chunks[proc.stderr]), stopped
+
+
+def kill_group(pid: int) -> None:
     try:
-        out, err = proc.communicate(timeout=timeout)
-        return proc.returncode, False, out, err
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned workers
-        out, err = proc.communicate()
-        return proc.returncode, True, out, err
+        os.killpg(pid, signal.SIGKILL)  # the whole group: no orphaned workers
+    except ProcessLookupError:
+        pass
 
 
-def add_record(run: Run, path: Path, snippet: Path) -> None:
-    """What the sandbox recorded at exit: data files read (without the snippet itself),
-    modules imported, Python version.  A killed run leaves no record."""
-    if not path.exists():
-        return
-    record = json.loads(path.read_text(encoding="utf-8"))
-    run.reads = sorted({Path(p) for p in record["reads"]} - {snippet.resolve()})
-    run.modules, run.python = record["modules"], record["python"]
+def with_record(run: Run, path: Path) -> Run:
+    """Add what the child recorded at exit (modules imported, Python version); a killed run
+    leaves no record."""
+    if path.exists():
+        record = json.loads(path.read_text(encoding="utf-8"))
+        run.modules, run.python = record["modules"], record["python"]
+    return run

@@ -5,13 +5,16 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 * ``default-timeout`` — seconds a run may take before it is killed as hanging (default 90);
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
 * ``fork-preload`` — what the fork server imports before it forks (see ``forkserver.py``);
-  the defaults below are what a snippet that loads all-MiniLM-L6-v2 imports anyway.
+  the defaults below are what a snippet that loads all-MiniLM-L6-v2 imports anyway;
+* ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
+  each run's address space, its processes at once, and each of its stdout and stderr.
 
 From the environment (the only variables the gate itself reads):
 
 * ``STUDY_LLM_CACHE`` — the folder for every project-local cache (seeded models, results,
   lab notebooks, figures); default ``<project>/.cache``.  Tests point it at a temp folder.
 * ``SNIPPET_GATE_FORK=0`` — no fork server: every run is a new interpreter.
+* ``SNIPPET_GATE_SANDBOX`` — ``auto`` (default), ``require`` (CI) or ``off``: see ``sandbox.py``.
 * ``CI`` — when set, ``update`` refuses to rewrite expected outputs.
 """
 
@@ -45,6 +48,9 @@ class Settings:
     default_timeout: float = FALLBACK_TIMEOUT
     timeouts: dict[str, float] = field(default_factory=dict)
     fork_preload: tuple[str, ...] = FORK_PRELOAD
+    memory_mb: int = 4096
+    max_processes: int = 256
+    max_output_kb: int = 1024
 
     def timeout(self, rel: str) -> float:
         return self.timeouts.get(rel, self.default_timeout)
@@ -67,6 +73,9 @@ def _parse(path: Path, _mtime: int, _size: int) -> Settings:
         default_timeout=float(conf.get("default-timeout", FALLBACK_TIMEOUT)),
         timeouts={rel: float(s) for rel, s in conf.get("timeout", {}).items()},
         fork_preload=tuple(conf.get("fork-preload", FORK_PRELOAD)),
+        memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
+        max_processes=int(conf.get("max-processes", Settings.max_processes)),
+        max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),
     )
 
 
@@ -78,6 +87,14 @@ def cache_root(root: Path) -> Path:
 def forking_enabled() -> bool:
     """Forks need ``os.fork`` (not on Windows); ``SNIPPET_GATE_FORK=0`` turns them off."""
     return hasattr(os, "fork") and os.environ.get("SNIPPET_GATE_FORK", "1") != "0"
+
+
+def sandbox_mode() -> str:
+    """``auto``, ``require`` or ``off`` (``SNIPPET_GATE_SANDBOX``); anything else is an error."""
+    mode = os.environ.get("SNIPPET_GATE_SANDBOX", "auto")
+    if mode not in ("auto", "require", "off"):
+        raise ValueError(f"SNIPPET_GATE_SANDBOX={mode!r}: use auto, require or off")
+    return mode
 
 
 def in_ci() -> bool:

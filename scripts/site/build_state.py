@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from scripts.gate import (Outcome, SeedError, Target, check, discover, doctest_pages, site_problems,
+from scripts.gate import (Outcome, SeedError, SnippetError, Target, check, discover, doctest_pages, site_problems,
                           start_fork_server, summary, target_for)
 from scripts.gate import cache, forkserver, pages
 from scripts.site import provenance
@@ -40,6 +40,8 @@ class BuildState:
             outcomes, problems = check(root), site_problems(root)
         except SeedError as err:  # a missing or tampered model file: say which, no traceback
             raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
+        except SnippetError as err:  # e.g. the OS sandbox is required and missing
+            raise PluginError(f"snippet gate could not run: {err}") from None
         failed = [o for o in outcomes if not o.ok]
         self.drifting = failing_pages(root, failed)
         self.records = {o.snippet: provenance.describe(root, **ran) for o in outcomes

@@ -1,23 +1,32 @@
 """The fork server: import the heavy libraries once, then run each snippet in a fresh fork.
 
-Started by ``scripts/forkserver.py`` (the gate's side) with exactly a snippet's environment (so the sandbox in
-``sitecustomize`` is active here and in every child).  It imports the modules named on its
-command line, checks that it is still a single thread (forking a process with threads can
-deadlock a child), and then serves requests, one JSON line each on stdin:
+Started by ``scripts/gate/forkserver.py`` (the gate's side) inside the OS sandbox, with
+exactly a snippet's environment (so the guard in ``sitecustomize`` is active here and in
+every child).  Its command line is the descriptor to answer on, then the modules to import.
+It imports them, checks that it is still a single thread (forking a process with threads
+can deadlock a child), and then serves requests, one JSON line each on stdin:
 
     {"id": 3, "argv": ["/abs/snippet.py"], "cwd": "/tmp/x/scratch", "env": {...},
      "stdout": "/tmp/x/stdout", "stderr": "/tmp/x/stderr"}
+    {"kill": 3}                       (the gate's timeout: end that child's whole session)
 
 For each request it forks.  The child starts a new session (so a timeout can kill its whole
 group), takes the request's working directory, environment and ``argv``, points fds 0/1/2
 at /dev/null and the two output files, and runs the script with fresh globals
 (``runpy``), finishing the way the interpreter would: wait for non-daemon threads, run
-``atexit`` handlers, flush.  The server answers on stdout with ``{"id", "pid"}`` at once
-and ``{"id", "returncode"}`` when the child ends.  Nothing a child does reaches the server
-or another child: each is a separate process, forked from the same pristine state.
+``atexit`` handlers, flush.  The server answers on its reply descriptor (never stdout,
+which goes to a log) with ``{"id", "pid"}`` at once and ``{"id", "returncode"}`` when the
+child ends.  A child closes that descriptor first thing, and the server is not dumpable, so
+a child without capabilities cannot reopen it through ``/proc``: no child can forge a reply.
+
+The server is a child subreaper: whatever a child leaves behind (a daemon, a ``setsid``
+grandchild) is re-parented to the server when the child ends, and killed then.  Nothing a
+child does reaches the server or another child: each is a separate process, forked from
+the same pristine state.
 """
 
 import atexit
+import ctypes
 import importlib
 import json
 import os
@@ -35,9 +44,14 @@ def threads() -> int:
 
 
 def redirect(request: dict) -> None:
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+    """Point fds 0, 1 and 2 at /dev/null and the run's two output files, leaving no other
+    descriptor open."""
+    for fd, path, flags in ((0, os.devnull, os.O_RDONLY),
+                            (1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                            (2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
+        opened = os.open(path, flags, 0o600)
+        os.dup2(opened, fd)
+        os.close(opened)
 
 
 def run_main(argv: list[str]) -> int:
@@ -67,17 +81,15 @@ def child(request: dict) -> None:
     code = 1
     try:
         os.setsid()
+        prctl(PR_SET_CHILD_SUBREAPER, 1)  # its own orphans stay with it, not with its siblings
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # re-read TMPDIR: the child's own scratch folder
-        sandbox = sys.modules.get("sitecustomize")
-        if sandbox is not None and hasattr(sandbox, "_reads"):
-            sandbox._reads.clear()  # record only this snippet's reads
         redirect(request)
         code = run_main(request["argv"])
         threading._shutdown()  # as at interpreter exit: wait for non-daemon threads
-        atexit._run_exitfuncs()  # includes the sandbox's record of reads and imports
+        atexit._run_exitfuncs()  # includes the guard's record of imports
     except BaseException:
         traceback.print_exc()
     finally:
@@ -89,24 +101,69 @@ def child(request: dict) -> None:
         os._exit(code)
 
 
+REPLIES = -1  # the descriptor the gate reads, from argv[1]
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+
+
 def reply(message: dict) -> None:
-    sys.__stdout__.write(json.dumps(message) + "\n")
-    sys.__stdout__.flush()
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(REPLIES, data):]
+
+
+def prctl(option: int, value: int) -> None:
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
+def orphans(children: dict) -> list[int]:
+    """Processes re-parented to this server that are none of its running children."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in children:
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                found.append(int(entry))
+    return found
+
+
+def sweep(children: dict) -> None:
+    """Kill what ended children left behind, until nothing is left (each kill may re-parent
+    that process's own children here)."""
+    for _ in range(100):
+        left = orphans(children)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)  # collect it, so it does not linger as a zombie
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 def reap(children: dict) -> None:
-    """Report every child that has ended."""
-    while children:
+    """Report every child that has ended, once what it left behind is gone."""
+    ended = []
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
-        reply({"id": children.pop(pid), "returncode": os.waitstatus_to_exitcode(status)})
+            break
+        if pid in children:  # (anything else is an orphan that just ended)
+            ended.append((children.pop(pid), os.waitstatus_to_exitcode(status)))
+    if ended:  # clear away what they left behind before saying they are done
+        sweep(children)
+    for request_id, returncode in ended:
+        reply({"id": request_id, "returncode": returncode})
 
 
-def start(request: dict, children: dict, wake_r: int) -> None:
+def start(request: dict, children: dict, wake: tuple[int, int]) -> None:
     """Fork one child for ``request`` (only from a single-threaded server) and report it."""
     if threads() != 1:
         reply({"id": request["id"], "error": f"server has {threads()} threads; refusing to fork"})
@@ -115,12 +172,23 @@ def start(request: dict, children: dict, wake_r: int) -> None:
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        os.close(wake_r)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in (REPLIES, *wake):  # before any of the snippet's code runs
+            os.close(fd)
         child(request)  # never returns
     children[pid] = request["id"]
     reply({"id": request["id"], "pid": pid})
+
+
+def kill(request: dict, children: dict) -> None:
+    """The gate's timeout: kill that child's whole session (what escaped it is swept later)."""
+    for pid, request_id in list(children.items()):
+        if request_id == request["kill"]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def kill_all(children: dict) -> None:
@@ -149,17 +217,22 @@ def serve() -> None:
                 return kill_all(children)
             *lines, buffer = (buffer + data).split(b"\n")
             for line in lines:
-                start(json.loads(line), children, wake_r)
+                request = json.loads(line)
+                kill(request, children) if "kill" in request else start(request, children, (wake_r, wake_w))
         reap(children)
 
 
 def main() -> None:
-    for name in sys.argv[1:]:
+    global REPLIES
+    REPLIES, preload = int(sys.argv[1]), sys.argv[2:]
+    for name in preload:
         importlib.import_module(name)
     if threads() != 1:
-        reply({"error": f"importing {sys.argv[1:]} started {threads() - 1} threads; cannot fork safely"})
+        reply({"error": f"importing {preload} started {threads() - 1} threads; cannot fork safely"})
         return
-    reply({"ready": sorted(sys.argv[1:])})
+    prctl(PR_SET_DUMPABLE, 0)  # no child can open /proc/<server>/fd/<REPLIES>
+    prctl(PR_SET_CHILD_SUBREAPER, 1)  # what a child leaves behind comes back here
+    reply({"ready": sorted(preload)})
     serve()
 
 

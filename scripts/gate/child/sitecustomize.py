@@ -1,14 +1,17 @@
-"""Loaded by Python's ``site`` module in every snippet subprocess, before the snippet runs.
+"""Loaded by Python's ``site`` module in every snippet process, before the snippet runs.
 
-The gate puts this folder (``scripts/gate/child``) on ``PYTHONPATH``; snippets themselves stay canonical.  It does
-three things a reader's machine does not need and the gate does:
+The gate puts this folder (``scripts/gate/child``) on ``PYTHONPATH``; snippets themselves
+stay canonical.  The real isolation is the operating system's (``scripts/gate/sandbox.py``:
+no network, a read-only project, a PID namespace); this is the friendly first message, and
+the only guard where that sandbox is not available:
 
 * **blocks the network** — the first connect or DNS look-up ends the process at once with
   exit code 97 and a message naming the host, so a snippet that would download something
   fails clearly instead of hanging or falling back silently;
-* **refuses writes into the project** (exit code 98) — a check run must never modify the repo;
-* **records the data files the snippet reads** under ``snippets/`` so the cache key can
-  include them, and the modules it imported and the Python version, for the provenance
+* **refuses writes into the project** (exit code 98), its caches included;
+* **caps the address space** at ``$SNIPPET_GATE_MEMORY_MB`` (a hard limit: no code in the
+  process or its children can raise it again);
+* **records the modules the run imported and the Python version**, for the provenance
   line under each output (a JSON record written to ``$SNIPPET_GATE_DEPS`` at exit).
 """
 
@@ -16,15 +19,14 @@ import atexit
 import json
 import os
 import platform
+import resource
 import socket
 import sys
 
 NETWORK_EXIT = 97
 WRITE_EXIT = 98
-_SNIPPETS = os.environ.get("SNIPPET_GATE_SNIPPETS", "")
 _PROJECT = os.environ.get("SNIPPET_GATE_PROJECT", "")
-_WRITABLE = os.environ.get("SNIPPET_GATE_WRITABLE", "")
-_reads = set()
+_CACHE = os.environ.get("SNIPPET_GATE_CACHE", "")
 
 
 def _die(code, message):
@@ -59,19 +61,25 @@ def _audit(event, args):
         return
     path = os.path.realpath(os.fsdecode(args[0]))
     mode, flags = args[1] or "", args[2] or 0
-    writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
-    if writing and _inside(path, _PROJECT) and not _inside(path, _WRITABLE):
+    writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+    if writing and (_inside(path, _PROJECT) or _inside(path, _CACHE)):
         _die(WRITE_EXIT, f"write blocked: the snippet tried to write {path}; "
                          "a check run never modifies the project (write to a temp dir instead).")
-    if not writing and _inside(path, _SNIPPETS) and os.path.isfile(path):
-        _reads.add(path)
+
+
+def cap_memory():
+    """Lower the address-space limit, soft and hard, for this process and its children."""
+    megabytes = int(os.environ.get("SNIPPET_GATE_MEMORY_MB") or 0)
+    if megabytes:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _save_record():
     deps_file = os.environ.get("SNIPPET_GATE_DEPS", "")  # read at exit: a fork server's child sets its own
     if deps_file:
         modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
-        record = {"reads": sorted(_reads), "modules": modules, "python": platform.python_version()}
+        record = {"modules": modules, "python": platform.python_version()}
         with open(deps_file, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
 
@@ -81,6 +89,7 @@ def install():
     socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
     socket.getaddrinfo = _getaddrinfo
     sys.addaudithook(_audit)
+    cap_memory()
     atexit.register(_save_record)
 
 

@@ -1,0 +1,94 @@
+"""Caps a run cannot lift: how many processes it has at once, and how much it prints.
+
+The address space is capped inside the child (``child/sitecustomize.py``, ``RLIMIT_AS``).
+The process count needs a pids cgroup: ``RLIMIT_NPROC`` is not enforced for root, nor in a
+user namespace that root created.  Where a pids cgroup is writable (cgroup v1's ``pids``
+controller, or a cgroup v2 folder that delegates ``pids``), each run gets its own group
+with ``pids.max`` set, entered before the sandbox starts; elsewhere the gate says once that
+the process count is not capped (the PID namespace still ends every process at the end).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+_ids = itertools.count(1)
+OUTPUT = "output"  # what a run that printed too much returns instead of its output
+ENTER = 'echo $$ > "$0/cgroup.procs" && exec "$@"'  # sh: join the group, then become the command
+
+
+def own_cgroup(controller: str) -> tuple[str, str] | None:
+    """(mount point, our path) of the hierarchy holding ``controller`` (v1) or of cgroup v2."""
+    paths = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        mount, fstype, options = fields[4], fields[-3], fields[-1].split(",")
+        if fstype == "cgroup" and controller in options and controller in paths:
+            return mount, paths[controller]
+        if fstype == "cgroup2" and "" in paths:
+            parent = Path(mount) / paths[""].lstrip("/")
+            delegated = (parent / "cgroup.subtree_control")
+            if delegated.exists() and controller in delegated.read_text().split():
+                return mount, paths[""]
+    return None
+
+
+@functools.cache
+def pids_parent() -> Path | None:
+    """A folder where this process may create pids groups, or None (said once)."""
+    try:
+        found = own_cgroup("pids")
+        if found:
+            parent = Path(found[0]) / found[1].lstrip("/")
+            probe = parent / f"snippet-gate-probe-{os.getpid()}"
+            probe.mkdir()
+            probe.rmdir()
+            return parent
+    except OSError:
+        pass
+    print("snippet gate: no writable pids cgroup here, so the number of processes a run starts is "
+          "not capped (they still all end with the run)", file=sys.stderr)
+    return None
+
+
+class ProcessCap:
+    """A pids group for one run: ``prefix`` puts the command in it; ``close`` kills what is
+    left and removes the group."""
+
+    def __init__(self, max_processes: int):
+        parent = pids_parent()
+        self.group = parent / f"snippet-gate-{os.getpid()}-{next(_ids)}" if parent else None
+        if self.group:
+            self.group.mkdir()
+            # bwrap and its init count too: the run itself gets ``max_processes``.
+            (self.group / "pids.max").write_text(str(max_processes + 2))
+
+    def prefix(self) -> list[str]:
+        return ["/bin/sh", "-c", ENTER, str(self.group)] if self.group else []
+
+    def close(self) -> None:
+        if not self.group:
+            return
+        for _ in range(50):
+            pids = [int(p) for p in (self.group / "cgroup.procs").read_text().split()]
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.group.rmdir()
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+def too_much_output(max_output_kb: int) -> str:
+    return (f"printed more than {max_output_kb} KB on stdout or stderr; stopped (raise max-output-kb "
+            "under [tool.snippets] in pyproject.toml if that much is meant)")

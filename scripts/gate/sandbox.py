@@ -1,0 +1,95 @@
+"""Isolation by the operating system for every run: Linux namespaces through bubblewrap.
+
+Each snippet, lab, page session and the fork server run under ``bwrap`` with:
+
+* **no network** — a new network namespace whose only interface is its own loopback, so no
+  address outside is reachable by any route (subprocesses, ctypes, raw syscalls, DNS);
+* **a read-only machine** — ``/`` bound read-only (the project, its caches and the seeded
+  models included); a private ``/tmp`` and ``/run``; the only writable folder is the run's
+  own (its scratch working directory, also ``HOME`` and ``TMPDIR``);
+* **a PID namespace** — when the run's first process ends, the kernel kills every process
+  it started, at any depth (daemons, ``setsid`` grandchildren);
+* **no capabilities** — as root, ``--cap-drop ALL``: permission bits apply, no raw sockets;
+* **a process cap** — where a pids cgroup is writable (``limits.py``).
+
+The Python guard in ``child/sitecustomize.py`` stays as the friendly first message.
+``SNIPPET_GATE_SANDBOX`` chooses: ``auto`` (default: use it if it works here, else say so
+once and run with the Python guard only), ``require`` (refuse to run without it; CI sets
+this), ``off``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.gate import settings
+from scripts.gate.report import SnippetError
+
+
+class SandboxUnavailable(SnippetError):
+    """``SNIPPET_GATE_SANDBOX=require`` and no working bubblewrap here; the message says why."""
+
+
+def base_args() -> list[str]:
+    """The namespaces and mounts every sandbox gets (before its own binds)."""
+    user = [] if os.geteuid() == 0 else ["--unshare-user"]  # unprivileged: a user namespace
+    return ["--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", *user,
+            "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm",
+            "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+
+
+@functools.cache
+def problem() -> str:
+    """Why the sandbox cannot run here ("" if it can), found once by a real probe run."""
+    bwrap = shutil.which("bwrap")
+    if not sys.platform.startswith("linux") or bwrap is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    try:
+        probe = subprocess.run([bwrap, *base_args(), "--", "/bin/true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"bwrap failed to start: {err}"
+    if probe.returncode != 0:
+        return f"bwrap cannot create namespaces here: {probe.stderr.strip()[:300]}"
+    return ""
+
+
+@functools.cache
+def _said_once(why: str) -> None:
+    print(f"snippet gate: no OS sandbox ({why}); runs are guarded by Python hooks only", file=sys.stderr)
+
+
+def enabled() -> bool:
+    """Whether runs go through bwrap; raises if it is required and cannot work here."""
+    mode = settings.sandbox_mode()
+    if mode == "off":
+        return False
+    why = problem()
+    if why and mode == "require":
+        raise SandboxUnavailable(f"SNIPPET_GATE_SANDBOX=require, but {why}")
+    if why:
+        _said_once(why)
+    return not why
+
+
+def wrap(command: list[str], readable: list[Path], writable: list[Path], cwd: Path) -> list[str]:
+    """``command`` run inside a fresh sandbox (or as it is, if the sandbox is off).
+
+    ``readable`` folders (the project, the caches) are bound read-only again after the
+    private ``/tmp`` hides them, in case they live under ``/tmp`` (tests, CI clones);
+    ``writable`` ones are the run's own.  Inherited descriptors pass through unchanged.
+    """
+    if not enabled():
+        return command
+    binds = [arg for folder in readable if folder.exists() for arg in ("--ro-bind", str(folder), str(folder))]
+    binds += [arg for folder in writable for arg in ("--bind", str(folder), str(folder))]
+    return [shutil.which("bwrap"), *base_args(), *binds, "--chdir", str(cwd), "--", *command]
+
+
+def readable(root: Path) -> list[Path]:
+    """What a run may read besides the machine itself: the project and its caches."""
+    return [root.resolve(), settings.cache_root(root)]
