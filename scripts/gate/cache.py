@@ -1,12 +1,12 @@
 """Result cache: a snippet that passed is not rerun until something that could change
 its output changes.
 
-The key covers the snippet source, its expected output, the files that decide how a target
+The key covers the snippet source, its expected output, every data file under
+``snippets/`` and ``labs/`` (``targets.data_files``), the files that decide how a target
 runs (``run_files``: all of ``child/`` plus the runner, the targets, the fork server, the
 seeding and the settings), the Python version, every installed distribution and version,
-and the sha256 of each seeded tokenizer/model file.  Data files are found by running: the
-sandbox records what the snippet read under ``snippets/``, and their hashes are stored in
-the entry and rechecked before a hit is trusted.
+and the sha256 of each seeded tokenizer/model file.  Editing one data file reruns every
+target: coarser than tracking what each run read, but nothing slips past it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from scripts.gate import child, seed
 from scripts.gate.seed import sha256_file
 from scripts.gate.settings import cache_root
+from scripts.gate.targets import data_files
 
 # Host-side files that decide how a target runs (its argv, environment, process, timeout).
 HOST_RUN_FILES = ("targets.py", "runner.py", "forkserver.py", "seed.py", "settings.py")
@@ -58,6 +59,7 @@ def environment_fingerprint(root: Path) -> str:
         "packages": list(installed_packages()),
         "models": seed.seed(root),
         "gate": {p.relative_to(Path(__file__).parent).as_posix(): sha256_file(p) for p in run_files()},
+        "data": {p.relative_to(root.resolve()).as_posix(): sha256_file(p) for p in data_files(root)},
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
@@ -73,30 +75,19 @@ def entry_path(root: Path, snippet: Path) -> Path:
 
 
 def is_fresh(root: Path, snippet: Path, key: str) -> bool:
-    """True when a pass with this key is recorded and every data file it read is unchanged."""
+    """True when a pass with this key is recorded (only the gate writes these: a run sees
+    the cache read-only)."""
     try:
         entry = json.loads(entry_path(root, snippet).read_text())
     except (OSError, ValueError):
         return False
-    if entry.get("key") != key or "modules" not in entry.get("provenance", {}):
-        return False  # (an entry from before provenance records is rerun to get one)
-    for rel, digest in entry.get("reads", {}).items():
-        path = root / rel
-        if not path.is_file() or sha256_file(path) != digest:
-            return False
-    return True
+    return entry.get("key") == key and "modules" in entry.get("provenance", {})
 
 
-def record_pass(root: Path, snippet: Path, key: str, reads: list[Path], provenance: dict) -> None:
-    """Remember a pass with the hashes of the data files the run read, and what produced it
-    (the modules it imported and its Python version) for the line under its output."""
-    base = root.resolve()
-    entry = {
-        "snippet": snippet.relative_to(root).as_posix(),
-        "key": key,
-        "reads": {p.relative_to(base).as_posix(): sha256_file(p) for p in reads},
-        "provenance": provenance,
-    }
+def record_pass(root: Path, snippet: Path, key: str, provenance: dict) -> None:
+    """Remember a pass, and what produced it (the modules it imported and its Python
+    version) for the line under its output."""
+    entry = {"snippet": snippet.relative_to(root).as_posix(), "key": key, "provenance": provenance}
     path = entry_path(root, snippet)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

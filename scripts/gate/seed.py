@@ -102,8 +102,11 @@ def copy_verified(src: Path, dest: Path, pinned: str | None) -> str:
 
 
 def stat_key(path: Path) -> list[int]:
+    """What must stay the same for a seeded file to be trusted without hashing it again.
+    The change time is set by the kernel on every write or ``utime``, so an edit that keeps
+    the size and restores the mtime is still seen."""
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def load_manifest(cache: Path) -> dict:

@@ -97,3 +97,13 @@ def doctest_pages(root: Path) -> list[Target]:
     root = root.resolve()
     return [Target(root, p, Kind.PAGE) for p in sorted((root / "docs").rglob("*.md"))
             if any(line.lstrip().startswith(">>> ") for line in p.read_text(encoding="utf-8").splitlines())]
+
+
+def data_files(root: Path) -> list[Path]:
+    """Every file under ``snippets/`` and ``labs/`` that is no target's source or expected
+    output: what any run may read.  The cache key hashes them all, a sound rule that needs
+    no tracking of reads (which a subprocess, sqlite or a ``.pyc`` would slip past)."""
+    root = root.resolve()
+    own = {path for target in discover(root) for path in (target.path, target.expected)}
+    return sorted(p for folder in ("snippets", "labs") for p in (root / folder).rglob("*")
+                  if p.is_file() and p not in own)
