@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -41,6 +42,19 @@ class Project:
                 for p in sorted(self.root.rglob("*")) if p.is_file() and ".cache" not in p.parts}
 
 
+def processes_running(text: str) -> list[str]:
+    """Command lines of live processes that contain ``text`` (what a snippet left behind)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and "pytest" not in cmdline:
+            found.append(cmdline)
+    return found
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Project:
     monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path / "cache"))
@@ -62,3 +76,15 @@ def site_build(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 @pytest.fixture(scope="session")
 def built_site(site_build) -> Path:
     return site_build[0]
+
+
+@pytest.fixture
+def os_sandbox(monkeypatch):
+    """For tests of the OS sandbox: skip without it, unless it is required (as in CI)."""
+    from scripts.gate import sandbox
+
+    if sandbox.problem():
+        if os.environ.get("SNIPPET_GATE_SANDBOX") == "require":
+            pytest.fail(f"the OS sandbox is required here: {sandbox.problem()}")
+        pytest.skip(f"no OS sandbox here: {sandbox.problem()}")
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "require")

@@ -6,7 +6,7 @@ import pytest
 from scripts import gate
 from scripts.gate import forkserver, runner
 from scripts.site import provenance
-from tests.conftest import REPO
+from tests.conftest import REPO, processes_running
 
 HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork server
 
@@ -118,26 +118,83 @@ def test_a_server_with_a_thread_refuses_to_fork(tmp_path, monkeypatch, forks):
         "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
     env = runner.environment(REPO, tmp_path)
     env["PYTHONPATH"] += f":{tmp_path}"
-    server = forkserver.ForkServer(env, "test", ("json", "starts_a_thread"))
+    server = forkserver.ForkServer(env, "test", ("json", "starts_a_thread"), readable=(tmp_path,))
     try:
         assert server.wait_ready(60) is False
         assert "started 1 threads; cannot fork safely" in server.problem
-        assert server.run([str(tmp_path / "x.py")], tmp_path, env, tmp_path / "o", tmp_path / "e", 10) is None
+        assert server.run([str(tmp_path / "x.py")], tmp_path, env, tmp_path / "o", tmp_path / "e", 10, 1024) is None
     finally:
         server.close()
 
 
-def test_a_stray_line_on_the_servers_stdout_fails_the_run_naming_it_instead_of_hanging(project, forks):
-    """A child writes a line that is not a reply into the server's own stdout.  The gate
-    says so at once, naming the snippet, instead of waiting for the run's timeout."""
+STRAY = HEAVY + """\
+import os, stat, time
+server = f"/proc/{os.getppid()}/fd"
+for fd in os.listdir(server):  # every pipe the server holds, its reply channel among them
+    if stat.S_ISFIFO(os.stat(f"{server}/{fd}").st_mode):
+        try:
+            with open(f"{server}/{fd}", "w") as pipe:
+                pipe.write("not a reply\\n")
+        except OSError:
+            pass
+time.sleep(600)
+"""
+
+
+def test_a_stray_line_on_the_reply_channel_fails_the_run_naming_it_instead_of_hanging(project, forks, monkeypatch):
+    """Without the OS sandbox a child can reach the server's reply pipe through /proc.  A
+    line there that is not a reply fails the runs in flight at once, each naming its snippet,
+    instead of leaving them to wait out their timeouts."""
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "off")
     (project.root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 120\n")
-    project.snippet("stray", HEAVY + """\
-        import os, time
-        with open(f"/proc/{os.getppid()}/fd/1", "w") as server_stdout:
-            server_stdout.write("not a reply\\n")
-        time.sleep(600)
-        """.replace("        ", ""), "")
+    project.snippet("stray", STRAY, "")
     [outcome] = gate.check(project.root, use_cache=False)
     assert outcome.status == "failed"
     assert outcome.detail.startswith("snippets/stray.py: the fork server sent a line that is not a reply")
     assert "not a reply\\n" in outcome.detail and "hangs" not in outcome.detail
+
+
+FORGE = HEAVY + """\
+import os
+server = f"/proc/{os.getppid()}/fd"
+opened = []
+for fd in os.listdir(server):
+    try:
+        os.close(os.open(f"{server}/{fd}", os.O_WRONLY))
+        opened.append(fd)
+    except OSError:
+        pass
+print("server's descriptors opened for writing:", opened)
+open_fds = []
+for fd in range(3, 64):
+    try:
+        os.write(fd, b'{"id": 1, "returncode": 0}\\n')
+        open_fds.append(fd)
+    except OSError:
+        pass
+print("inherited descriptors that take a forged reply:", open_fds)
+"""
+
+
+def test_in_the_os_sandbox_a_forked_child_cannot_reach_the_reply_channel(project, forks, os_sandbox):
+    project.snippet("forge", FORGE, "server's descriptors opened for writing: []\n"
+                                    "inherited descriptors that take a forged reply: []\n")
+    [outcome] = gate.check(project.root, use_cache=False)
+    assert outcome.status == "passed", outcome.detail
+
+
+def test_what_a_forked_child_leaves_behind_is_killed_when_it_ends(project, forks):
+    marker = "sleep 31338"
+    project.snippet("daemons", HEAVY + f"""\
+import os, subprocess
+for _ in range(20):
+    subprocess.Popen({marker.split()!r})
+if os.fork() == 0:
+    os.setsid()
+    os.execvp("sleep", {marker.split()!r})
+print("left 21 behind")
+""", "left 21 behind\n")
+    [outcome] = gate.check(project.root, use_cache=False)
+    assert outcome.status == "passed", outcome.detail
+    assert runner.run_snippet(project.root, project.root / "snippets" / "daemons.py", 60).via == "fork"
+    assert processes_running(marker) == []

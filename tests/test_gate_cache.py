@@ -1,8 +1,10 @@
 """The result cache: unchanged snippets are not rerun; anything that can change an output
 invalidates it."""
 
+import threading
+
 from scripts import gate
-from scripts.gate import cache
+from scripts.gate import cache, runner
 
 DATA_SNIPPET = """
 from pathlib import Path
@@ -74,25 +76,17 @@ def test_failures_are_never_cached(project):
     assert not cache.results_dir(project.root).exists() or not any(cache.results_dir(project.root).iterdir())
 
 
-RENDEZVOUS = """
-import pathlib, time
-meeting = pathlib.Path({folder!r})
-(meeting / {me!r}).touch()
-for _ in range(200):  # wait (up to ~20 s) for the other snippet to arrive
-    if (meeting / {other!r}).exists():
-        print("met")
-        break
-    time.sleep(0.1)
-else:
-    print("alone")
-"""
+def test_independent_snippets_run_at_the_same_time(project, monkeypatch):
+    """A rendezvous, not a stopwatch: each run waits at a barrier for the other to start.
+    Run one after the other, the first would wait alone and the barrier would break.  (The
+    snippets themselves cannot meet: each sandbox has its own /tmp and a read-only project.)"""
+    barrier, real = threading.Barrier(2, timeout=60), runner.run_snippet
 
+    def meet_then_run(*args, **kwargs):
+        barrier.wait()
+        return real(*args, **kwargs)
 
-def test_independent_snippets_run_at_the_same_time(project, tmp_path):
-    """A rendezvous, not a stopwatch: each snippet waits for the other to start. Run one
-    after the other, the first would give up and print "alone"."""
-    meeting = tmp_path / "meeting"
-    meeting.mkdir()
-    project.snippet("a", RENDEZVOUS.format(folder=str(meeting), me="a", other="b"), "met\n")
-    project.snippet("b", RENDEZVOUS.format(folder=str(meeting), me="b", other="a"), "met\n")
+    monkeypatch.setattr(runner, "run_snippet", meet_then_run)
+    project.snippet("a", 'print("a")\n', "a\n")
+    project.snippet("b", 'print("b")\n', "b\n")
     assert [o.status for o in gate.check(project.root, jobs=2)] == ["passed", "passed"]

@@ -5,6 +5,8 @@ import time
 import pytest
 
 from scripts import gate
+from scripts.gate import sandbox
+from scripts.gate.__main__ import main
 
 
 def check_one(project, name):
@@ -90,3 +92,16 @@ def test_files_starting_with_underscore_are_not_snippets(project):
     project.snippet("real", 'print("1")\n', "1\n")
     (project.root / "snippets" / "_helper.py").write_text("X = 1\n")
     assert [t.path.name for t in gate.discover(project.root)] == ["real.py"]
+
+
+def test_without_bubblewrap_a_required_sandbox_stops_the_gate_and_auto_says_so_once(project, monkeypatch, capsys):
+    project.snippet("a", 'print("a")\n', "a\n")
+    monkeypatch.setattr(sandbox, "problem", lambda: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "require")
+    assert main(["check", "--root", str(project.root)]) == 2
+    assert "error: SNIPPET_GATE_SANDBOX=require, but bubblewrap (bwrap) is not installed" in capsys.readouterr().err
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "auto")
+    sandbox._said_once.cache_clear()
+    assert [o.status for o in gate.check(project.root)] == ["passed"]
+    assert [o.status for o in gate.check(project.root, use_cache=False)] == ["passed"]
+    assert capsys.readouterr().err.count("no OS sandbox (bubblewrap (bwrap) is not installed") == 1
