@@ -79,17 +79,26 @@ def enabled() -> bool:
 def wrap(command: list[str], readable: list[Path], writable: list[Path], cwd: Path) -> list[str]:
     """``command`` run inside a fresh sandbox (or as it is, if the sandbox is off).
 
-    ``readable`` folders (the project, the caches) are bound read-only again after the
-    private ``/tmp`` hides them, in case they live under ``/tmp`` (tests, CI clones);
-    ``writable`` ones are the run's own.  Inherited descriptors pass through unchanged.
+    ``readable`` folders (the project, the caches) and the ``runtime`` are bound read-only
+    again after the private ``/tmp`` hides them, in case they live under ``/tmp`` (tests,
+    CI clones); ``writable`` ones are the run's own.  Inherited descriptors pass through unchanged.
     """
     if not enabled():
         return command
-    binds = [arg for folder in readable if folder.exists() for arg in ("--ro-bind", str(folder), str(folder))]
+    shown = dict.fromkeys(folder.resolve() for folder in [*runtime(), *readable] if folder.exists())
+    binds = [arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder))]
     binds += [arg for folder in writable for arg in ("--bind", str(folder), str(folder))]
     return [shutil.which("bwrap"), *base_args(), *binds, "--chdir", str(cwd), "--", *command]
 
 
 def readable(root: Path) -> list[Path]:
-    """What a run may read besides the machine itself: the project and its caches."""
+    """The project and its caches, which may live under ``/tmp`` (a test project)."""
     return [root.resolve(), settings.cache_root(root)]
+
+
+def runtime() -> list[Path]:
+    """What every run needs to see, also when it lives under ``/tmp`` (a CI clone with its
+    venv): the Python running the gate (venv and base installation) and the child code."""
+    from scripts.gate import child
+
+    return [Path(sys.prefix), Path(sys.base_prefix), child.FOLDER]
