@@ -15,6 +15,7 @@ import itertools
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,9 +40,18 @@ def own_cgroup(controller: str) -> tuple[str, str] | None:
     return None
 
 
-@functools.cache
+_probe_lock = threading.Lock()
+
+
 def pids_parent() -> Path | None:
-    """A folder where this process may create pids groups, or None (said once)."""
+    """A folder where this process may create pids groups, or None (said once).  Runs start
+    from several threads at once: one of them probes, the others wait for its answer."""
+    with _probe_lock:
+        return _pids_parent()
+
+
+@functools.cache
+def _pids_parent() -> Path | None:
     try:
         found = own_cgroup("pids")
         if found:
