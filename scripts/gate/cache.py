@@ -81,7 +81,7 @@ def is_fresh(root: Path, snippet: Path, key: str) -> bool:
         entry = json.loads(entry_path(root, snippet).read_text())
     except (OSError, ValueError):
         return False
-    return entry.get("key") == key and "modules" in entry.get("provenance", {})
+    return entry.get("key") == key and "weights" in entry.get("provenance", {})
 
 
 def record_pass(root: Path, snippet: Path, key: str, provenance: dict) -> None:

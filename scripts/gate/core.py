@@ -78,8 +78,9 @@ def run_fresh(target: Target) -> Fresh:
 def record_pass(target: Target, key: str | None, run: runner.Run) -> Outcome:
     """Cache a pass (when caching) with the files it read and what produced its output."""
     if key is not None:
-        cache.record_pass(target.root, target.path, key, {"modules": run.modules, "python": run.python})
-    return Outcome(target.rel, Status.PASSED, "", run.seconds)
+        cache.record_pass(target.root, target.path, key,
+                          {"modules": run.modules, "weights": run.weights, "python": run.python})
+    return Outcome(target.rel, Status.PASSED, "", run.seconds, run.cpu)
 
 
 def page_failure(target: Target, run: runner.Run) -> str:
@@ -152,15 +153,17 @@ def run_all(root: Path, todo: list[tuple[Target, str | None]], jobs: int) -> lis
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(compare, plain))
-    start_fork_server(root)
+    start_fork_server(root, [target.path for target, _ in forked])
     with ThreadPoolExecutor(max_workers=1) as alongside, ThreadPoolExecutor(max_workers=jobs) as pool:
         first, then = alongside.map(compare, plain), pool.map(compare, forked)
         return [*first, *then]
 
 
-def start_fork_server(root: Path) -> None:
-    """Start (or keep) the fork server for ``root``, with a snippet's shared environment."""
-    forkserver.prepare(root, runner.environment(root, Path("/nonexistent")), cache.installed_packages())
+def start_fork_server(root: Path, paths: list[Path]) -> None:
+    """Start (or keep) the fork servers these targets need, with a snippet's shared environment."""
+    env, packages = runner.environment(root, Path("/nonexistent")), cache.installed_packages()
+    for family in sorted({forkserver.family_of(path) for path in paths} - {None}):
+        forkserver.prepare(root, family, env, packages)
 
 
 def update(root: Path = ROOT, only: list[Path | Target] | None = None, jobs: int | None = None) -> list[Outcome]:

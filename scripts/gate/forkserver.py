@@ -6,7 +6,7 @@ forks one child per snippet.  A child is still its own process, with fresh globa
 own working directory, environment, timeout and the sandbox, so the isolation of a plain
 run is kept; only the import is shared, read-only, from before any snippet ran.
 
-Only snippets that import ``sentence_transformers`` use it (their plain run imports all
+Only snippets that import ``sentence_transformers`` or ``transformers`` use it (their plain run imports all
 of the preload list in ``settings.py`` anyway, so what they load, and the provenance line,
 are the same).  Other
 snippets, a machine without ``fork``, ``SNIPPET_GATE_FORK=0`` and a server that failed to
@@ -58,9 +58,17 @@ def imported_names(path: Path) -> set[str]:
     return names
 
 
+def family_of(path: Path) -> str | None:
+    """Which fork server runs this target (``settings.FORK_FAMILIES``), or None: a plain run."""
+    if not settings.forking_enabled():
+        return None
+    names = imported_names(path)
+    return next((anchor for anchor in settings.FORK_FAMILIES if anchor in names), None)
+
+
 def wants(path: Path) -> bool:
-    """Whether this snippet runs in a fork of the server (see the module docstring)."""
-    return settings.forking_enabled() and settings.FORK_ANCHOR in imported_names(path)
+    """Whether this target runs in a fork of a server (see the module docstring)."""
+    return family_of(path) is not None
 
 
 def parse_reply(line: bytes) -> dict | None:
@@ -79,7 +87,7 @@ def parse_reply(line: bytes) -> dict | None:
 class ForkServer:
     """One running server and the requests in flight to it."""
 
-    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = settings.FORK_PRELOAD,
+    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = (),
                  readable: tuple[Path, ...] = (), max_processes: int = 256):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
         home, self.runs = self.folder / "home", self.folder / "runs"
@@ -147,8 +155,8 @@ class ForkServer:
             self.proc.stdin.flush()
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
-            timeout: float, max_output: int) -> tuple[int | None, bool] | str | None:
-        """(returncode, timed_out) of one run; None if the server could not take it (the
+            timeout: float, max_output: int) -> tuple[int | None, bool, float] | str | None:
+        """(returncode, timed_out, CPU seconds) of one run; None if the server could not take it (the
         caller runs it plainly); a string if the gate stopped it (``limits.OUTPUT``, or the
         server broke its protocol)."""
         if not self.wait_ready():
@@ -168,7 +176,7 @@ class ForkServer:
             if "returncode" not in done:  # lost: make sure the child is gone too
                 self.send({"kill": request_id})
                 return done.get("problem") or done.get("error", "the fork server gave no exit code")
-            return limits.OUTPUT if stopped == "output" else (done["returncode"], stopped == "timeout")
+            return limits.OUTPUT if stopped == "output" else (done["returncode"], stopped == "timeout", done.get("cpu", 0.0))
         except (BrokenPipeError, OSError):
             return None
         except queue.Empty:
@@ -201,7 +209,7 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_servers: dict[Path, ForkServer] = {}
+_servers: dict[tuple[Path, str], ForkServer] = {}
 _guard = threading.Lock()
 
 
@@ -216,23 +224,25 @@ def server_key(env: dict[str, str], packages: tuple[str, ...], preload: tuple[st
     return hashlib.sha256(b"".join(p.read_bytes() for p in files) + facts.encode()).hexdigest()
 
 
-def prepare(root: Path, env: dict[str, str], packages: tuple[str, ...]) -> None:
-    """Start the server for ``root`` now (it imports in the background while other snippets
-    run), or keep the one already running if nothing it depends on changed."""
-    conf = settings.load(root)
-    key = server_key(env, packages, conf.fork_preload)
+def prepare(root: Path, family: str, env: dict[str, str], packages: tuple[str, ...]) -> None:
+    """Start the ``family`` server for ``root`` now (it imports in the background while other
+    snippets run), or keep the one already running if nothing it depends on changed."""
+    conf, preload = settings.load(root), settings.FORK_FAMILIES[family]
+    key = server_key(env, packages, preload)
     with _guard:
-        current = _servers.get(root)
+        current = _servers.get((root, family))
         if current and current.key == key and current.proc.poll() is None:
             return
-        for other in list(_servers):  # one server at a time: each holds torch in memory
+        for other in [k for k in _servers if k[0] != root or k[1] == family]:  # one project at a time
             _servers.pop(other).close()
-        _servers[root] = ForkServer(env, key, conf.fork_preload, tuple(sandbox.readable(root)), conf.max_processes)
+        _servers[root, family] = ForkServer(env, key, preload, tuple(sandbox.readable(root)), conf.max_processes)
 
 
-def server_for(root: Path) -> ForkServer | None:
+def server_for(root: Path, path: Path) -> ForkServer | None:
+    """The running server of ``path``'s family, if any."""
+    family = family_of(path)
     with _guard:
-        return _servers.get(root)
+        return _servers.get((root, family)) if family else None
 
 
 @atexit.register

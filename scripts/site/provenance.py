@@ -13,6 +13,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from scripts.gate import seed
 from scripts.gate.pages import INLINE, include_target
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -46,14 +47,17 @@ def owners(root: Path) -> dict[str, list[str]]:
     return found
 
 
-def describe(root: Path, modules: list[str], python: str) -> dict:
-    """``{"python": "3.11.7", "packages": [["tiktoken", "0.14.0"], ...]}`` for one run.
+def describe(root: Path, modules: list[str], python: str, weights: list[str] = ()) -> dict:
+    """``{"python": "3.11.7", "packages": [["tiktoken", "0.14.0"], ...], "weights": [...]}``
+    for one run: the packages among its imports, and the seeded weights it read.
 
     A namespace that several distributions share (``tiktoken_ext``) names none of them:
     loading it says nothing about which one the code used.
     """
     names = {dists[0] for module in modules if len(dists := owners(root).get(module, [])) == 1}
-    return {"python": python, "packages": sorted([n, metadata.version(n)] for n in names)}
+    known = seed.weight_names()
+    return {"python": python, "packages": sorted([n, metadata.version(n)] for n in names),
+            "weights": sorted(known[w] for w in weights if w in known)}
 
 
 def line(record: dict) -> str:
@@ -63,7 +67,8 @@ def line(record: dict) -> str:
     'Output verified with Python 3.11.7 · tiktoken 0.14.0'
     """
     used = "".join(f" · {name} {version}" for name, version in record["packages"])
-    return f"Output verified with Python {record['python']}{used}"
+    weights = "".join(f" · {name}" for name in record.get("weights", []))
+    return f"Output verified with Python {record['python']}{used}{weights}"
 
 
 def html(record: dict) -> str:

@@ -26,9 +26,8 @@ SITE_PATH = "assets/tokenizer/cl100k_base.bin.gz"
 
 def ranks_file(root: Path) -> Path:
     """The seeded cl100k_base file, after ``seed.seed`` has checked its sha256."""
-    verified = seed.seed(root)
-    [rel] = [rel for rel in verified if rel.startswith("tiktoken/")]
-    return cache_root(root) / rel
+    seed.seed(root)
+    return seed.tiktoken_file(cache_root(root), seed.TIKTOKEN_URL)
 
 
 def compact(text: str) -> bytes:

@@ -15,8 +15,8 @@ group), takes the request's working directory, environment and ``argv``, points 
 at /dev/null and the two output files, and runs the script with fresh globals
 (``runpy``), finishing the way the interpreter would: wait for non-daemon threads, run
 ``atexit`` handlers, flush.  The server answers on its reply descriptor (never stdout,
-which goes to a log) with ``{"id", "pid"}`` at once and ``{"id", "returncode"}`` when the
-child ends.  A child closes that descriptor first thing, and the server is not dumpable, so
+which goes to a log) with ``{"id", "pid"}`` at once and ``{"id", "returncode", "cpu"}`` (its
+CPU seconds, with its waited-for descendants) when the child ends.  A child closes that descriptor first thing, and the server is not dumpable, so
 a child without capabilities cannot reopen it through ``/proc``: no child can forge a reply.
 
 The server is a child subreaper: whatever a child leaves behind (a daemon, a ``setsid``
@@ -150,17 +150,17 @@ def reap(children: dict) -> None:
     ended = []
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             break
         if pid == 0:
             break
         if pid in children:  # (anything else is an orphan that just ended)
-            ended.append((children.pop(pid), os.waitstatus_to_exitcode(status)))
+            ended.append((children.pop(pid), os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime))
     if ended:  # clear away what they left behind before saying they are done
         sweep(children)
-    for request_id, returncode in ended:
-        reply({"id": request_id, "returncode": returncode})
+    for request_id, returncode, cpu in ended:
+        reply({"id": request_id, "returncode": returncode, "cpu": cpu})
 
 
 def start(request: dict, children: dict, wake: tuple[int, int]) -> None:

@@ -11,8 +11,9 @@ the only guard where that sandbox is not available:
 * **refuses writes into the project** (exit code 98), its caches included;
 * **caps the address space** at ``$SNIPPET_GATE_MEMORY_MB`` (a hard limit: no code in the
   process or its children can raise it again);
-* **records the modules the run imported and the Python version**, for the provenance
-  line under each output (a JSON record written to ``$SNIPPET_GATE_DEPS`` at exit).
+* **records the modules the run imported, the seeded weights and tokenizer files it
+  opened, and the Python version**, for the provenance line under each output (a JSON
+  record written to ``$SNIPPET_GATE_DEPS`` at exit).
 """
 
 import atexit
@@ -27,6 +28,7 @@ NETWORK_EXIT = 97
 WRITE_EXIT = 98
 _PROJECT = os.environ.get("SNIPPET_GATE_PROJECT", "")
 _CACHE = os.environ.get("SNIPPET_GATE_CACHE", "")
+_weights = set()  # "org/name" of each Hugging Face snapshot read, the file name of each tiktoken file
 
 
 def _die(code, message):
@@ -65,6 +67,19 @@ def _audit(event, args):
     if writing and (_inside(path, _PROJECT) or _inside(path, _CACHE)):
         _die(WRITE_EXIT, f"write blocked: the snippet tried to write {path}; "
                          "a check run never modifies the project (write to a temp dir instead).")
+    if not writing:
+        _note_weights(path)
+
+
+def _note_weights(path):
+    hub = os.path.join(os.environ.get("HF_HOME", "\0"), "hub")
+    tiktoken = os.environ.get("TIKTOKEN_CACHE_DIR", "\0")
+    if _inside(path, hub):
+        repo = path[len(hub) + 1:].split(os.sep)[0]
+        if repo.startswith("models--"):
+            _weights.add(repo[len("models--"):].replace("--", "/", 1))
+    elif _inside(path, tiktoken):
+        _weights.add(os.path.basename(path))
 
 
 def cap_memory():
@@ -79,7 +94,7 @@ def _save_record():
     deps_file = os.environ.get("SNIPPET_GATE_DEPS", "")  # read at exit: a fork server's child sets its own
     if deps_file:
         modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
-        record = {"modules": modules, "python": platform.python_version()}
+        record = {"modules": modules, "weights": sorted(_weights), "python": platform.python_version()}
         with open(deps_file, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
 
