@@ -1,0 +1,73 @@
+# %% [markdown]
+# # Lab: generation
+#
+# A language model writes one token at a time: it scores every token in its vocabulary, turns
+# the scores into probabilities, picks one, appends it, and repeats. In this lab you change
+# the four knobs every LLM API exposes (the prompt, the **temperature**, **top-p** and the
+# **maximum number of new tokens**) and watch what changes.
+#
+# It uses SmolLM2-135M-Instruct, small enough for a laptop's CPU. You need
+# `pip install torch transformers`; the first run downloads the model (about 270 MB) once.
+# The outputs shown on the site come from the model's 4-bit (Q4_1) build, so the Hub's
+# full-precision weights give slightly different text.
+
+# %%
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
+tokenizer = AutoTokenizer.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id)
+
+
+def generate(prompt, temperature=0.0, top_p=1.0, max_new_tokens=25, seed=0):
+    """The model's reply to one user message. Temperature 0 means greedy: always the top token."""
+    chat = [{"role": "user", "content": prompt}]
+    inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True)
+    torch.manual_seed(seed)  # sampling is random, but seeded: the same draw on every run
+    sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if temperature > 0 else {"do_sample": False}
+    output = model.generate(**inputs, max_new_tokens=max_new_tokens, **sampling)
+    new_tokens = output[0, inputs["input_ids"].shape[1]:]
+    return f"[{len(new_tokens)} tokens] " + tokenizer.decode(new_tokens, skip_special_tokens=True)
+
+
+print(generate("Name three colours of the rainbow."))
+
+# %% [markdown]
+# ## 1. Temperature
+#
+# Greedy decoding (temperature 0) gives the same text every time. A temperature above 0
+# samples from the distribution: low values stay close to greedy, high values wander.
+
+# %%
+for temperature in (0.0, 0.7, 1.5):
+    print(f"T={temperature}:", generate("Describe a cat in one sentence.", temperature=temperature, seed=3))
+
+# %% [markdown]
+# ## 2. Top-p
+#
+# Top-p keeps only the most likely tokens whose probabilities add up to p, then samples
+# among them. A small p cuts the long tail that makes high temperatures wander.
+
+# %%
+for top_p in (1.0, 0.5):
+    print(f"T=1.5, top-p={top_p}:", generate("Describe a cat in one sentence.", temperature=1.5, top_p=top_p, seed=3))
+
+# %% [markdown]
+# ## 3. Maximum new tokens
+#
+# Generation stops at the end-of-message token or at the limit, whichever comes first. A
+# limit that is too low cuts the answer mid-sentence.
+
+# %%
+for limit in (5, 40):
+    print(f"max {limit}:", generate("What is the boiling point of water at sea level?", max_new_tokens=limit))
+
+# %% [markdown]
+# ## Your turn
+#
+# Change the prompt and the knobs. Try the same seed twice (same text), then another seed.
+
+# %%
+print(generate("Give me a name for a study group about LLMs.", temperature=0.8, top_p=0.9, seed=42))
