@@ -3,13 +3,14 @@
 #
 # A language model writes one token at a time: it scores every token in its vocabulary, turns
 # the scores into probabilities, picks one, appends it, and repeats. In this lab you change
-# the four knobs every LLM API exposes (the prompt, the **temperature**, **top-p** and the
-# **maximum number of new tokens**) and watch what changes.
+# the knobs most LLM APIs expose (the prompt, the **temperature**, **top-p** and the
+# **maximum number of new tokens**; as of 2026-11 some reasoning models fix the first two or
+# reject them) and watch what changes.
 #
 # It uses SmolLM2-135M-Instruct, small enough for a laptop's CPU. You need
-# `pip install torch transformers`; the first run downloads the model (about 270 MB) once.
-# The outputs shown on the site come from the model's 4-bit (Q4_1) build, so the Hub's
-# full-precision weights give slightly different text.
+# `pip install torch transformers==5.24.0`; the first run downloads the model (about 270 MB)
+# once. The outputs shown on the site come from the model's 4-bit (Q4_1) build, so the Hub's
+# original 16-bit weights give slightly different greedy text and different samples.
 
 # %%
 import torch
@@ -21,7 +22,8 @@ model = AutoModelForCausalLM.from_pretrained(model_id)
 
 
 def generate(prompt, temperature=0.0, top_p=1.0, max_new_tokens=25, seed=0):
-    """The model's reply to one user message. Temperature 0 means greedy: always the top token."""
+    """The model's reply to one user message, after the number of tokens it generated (the
+    end-of-message token included). Temperature 0 means greedy: always the top token."""
     chat = [{"role": "user", "content": prompt}]
     inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True)
@@ -47,8 +49,10 @@ for temperature in (0.0, 0.7, 1.5):
 # %% [markdown]
 # ## 2. Top-p
 #
-# Top-p keeps only the most likely tokens whose probabilities add up to p, then samples
-# among them. A small p cuts the long tail that makes high temperatures wander.
+# Top-p keeps the smallest set of most likely tokens whose probabilities add up to at least
+# p (after the temperature is applied), then samples among them. A small p cuts the long
+# tail that makes high temperatures wander. (With top-p 1.0 nothing is cut, so the first line
+# repeats the T=1.5 line above: same seed, same draw.)
 
 # %%
 for top_p in (1.0, 0.5):
@@ -58,7 +62,7 @@ for top_p in (1.0, 0.5):
 # ## 3. Maximum new tokens
 #
 # Generation stops at the end-of-message token or at the limit, whichever comes first. A
-# limit that is too low cuts the answer mid-sentence.
+# limit that is too low cuts the answer mid-sentence (here even 40 is too low).
 
 # %%
 for limit in (5, 40):

@@ -29,7 +29,7 @@ logits = next_token_logits("My favourite colour is")
 print("'My favourite colour is' at three temperatures (softmax of logits / T)")
 for temperature in (0.5, 1.0, 1.5):
     probs = torch.softmax(logits / temperature, dim=-1)
-    print(f"T = {temperature}: top token has {probs.max():.2f} of the mass")
+    print(f"T = {temperature}: the top token has {probs.max():.3f} of the mass")
     show(probs, k=3)
 
 probs = torch.softmax(logits, dim=-1)

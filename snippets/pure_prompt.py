@@ -1,3 +1,5 @@
+import re
+
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -59,10 +61,11 @@ def few_shot(review):
 
 def label_of(reply):
     """The first of the two labels the reply mentions, or None if it names neither."""
-    words = reply.lower().replace(".", " ").split()
+    words = re.findall(r"[a-z]+", reply.lower())
     return next((word for word in words if word in ("positive", "negative")), None)
 
 
+print("\nA zero-shot reply, whole:", repr(answer(zero_shot(reviews[1][0]), max_new_tokens=5)))
 print(f"\n{'review':52} {'truth':9} {'zero-shot':10} few-shot")
 said = {"zero-shot": [], "few-shot": []}
 for review, truth in reviews:
