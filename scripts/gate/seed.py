@@ -233,15 +233,16 @@ def load_manifest(cache: Path) -> dict:
         return {}
 
 
-def seed(root: Path) -> dict[str, str]:
+def seed(root: Path, only: tuple[str, ...] | None = None) -> dict[str, str]:
     """Make sure the caches hold the pinned files; return {cache path: sha256}.
 
+    ``only`` seeds just those models (the site's tokenizer data needs two files, not an LLM).
     Files already seeded and unchanged on disk (same size, mtime, change time and inode as
     recorded) are not hashed again, so a warm call costs a few ``stat`` calls.
     """
-    cache, models = cache_root(root), settings.load(root).models
+    cache, models = cache_root(root), only or settings.load(root).models
     old = load_manifest(cache)
-    new = {}
+    new = {} if only is None else dict(old)  # seeding a few keeps the others' entries
     for dest, (src, pinned) in seed_plan(cache, models).items():
         rel = dest.relative_to(cache).as_posix()
         entry = old.get(rel)
@@ -257,6 +258,7 @@ def seed(root: Path) -> dict[str, str]:
             ref.parent.mkdir(parents=True, exist_ok=True)
             ref.write_text(hf_revision(pins))
     if new != old:
+        cache.mkdir(parents=True, exist_ok=True)
         (cache / MANIFEST).write_text(json.dumps(new, indent=1, sort_keys=True))
     return {rel: entry["sha256"] for rel, entry in new.items()}
 

@@ -1,9 +1,11 @@
-"""The browser tokenizer's vocabulary: cl100k_base ranks, compacted, from the verified file.
+"""The browser tokenizer's vocabularies: cl100k_base and o200k_base ranks, compacted, from
+the verified files.
 
 The widget on the tokens page must give exactly tiktoken's ids, so its data comes from the
-same hash-verified ``cl100k_base.tiktoken`` the Python examples load (seeded by
-``scripts.gate.seed``), never from a copy.  The text file is 1.7 MB of base64; the widget gets
-the raw token bytes in rank order instead, gzip-compressed (about 0.6 MB):
+same hash-verified ``.tiktoken`` files the Python examples load (seeded by
+``scripts.gate.seed``), never from a copy.  cl100k_base's text file is 1.7 MB of base64; the
+widget gets the raw token bytes in rank order instead, gzip-compressed (about 0.4 MB; 0.8 MB
+for o200k_base, fetched only if the reader picks it):
 
     u32 little-endian  n (number of ranks, which run 0 .. n-1)
     n  x u8            length in bytes of each token
@@ -21,13 +23,18 @@ from pathlib import Path
 from scripts.gate import seed
 from scripts.gate.settings import cache_root
 
+URLS = {"cl100k_base": seed.TIKTOKEN_URL, "o200k_base": seed.O200K_URL}
 SITE_PATH = "assets/tokenizer/cl100k_base.bin.gz"
 
 
-def ranks_file(root: Path) -> Path:
-    """The seeded cl100k_base file, after ``seed.seed`` has checked its sha256."""
-    seed.seed(root)
-    return seed.tiktoken_file(cache_root(root), seed.TIKTOKEN_URL)
+def site_path(name: str) -> str:
+    return f"assets/tokenizer/{name}.bin.gz"
+
+
+def ranks_file(root: Path, name: str = "cl100k_base") -> Path:
+    """A seeded ``.tiktoken`` file, after ``seed.seed`` has checked its sha256."""
+    seed.seed(root, only=(name,))
+    return seed.tiktoken_file(cache_root(root), URLS[name])
 
 
 def compact(text: str) -> bytes:
@@ -57,9 +64,9 @@ def expand(data: bytes) -> list[bytes]:
     return tokens
 
 
-def build(root: Path) -> bytes:
+def build(root: Path, name: str = "cl100k_base") -> bytes:
     """The gzip file for the site (fixed mtime: same input, same bytes), cached on its input."""
-    source = ranks_file(root)
+    source = ranks_file(root, name)
     key = hashlib.sha256(source.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:20]
     cached = cache_root(root) / "tokenizer" / f"{key}.bin.gz"
     if not cached.exists():
@@ -69,7 +76,8 @@ def build(root: Path) -> bytes:
 
 
 def add_to_site(files, config, root: Path) -> None:
-    """Serve the vocabulary from the site itself, next to its other assets."""
+    """Serve the vocabularies from the site itself, next to its other assets."""
     from mkdocs.structure.files import File
 
-    files.append(File.generated(config, SITE_PATH, content=build(root)))
+    for name in URLS:
+        files.append(File.generated(config, site_path(name), content=build(root, name)))
