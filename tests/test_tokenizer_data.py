@@ -1,4 +1,4 @@
-"""The widget's vocabulary is exactly tiktoken's cl100k_base, taken from the verified file."""
+"""The widget's vocabularies are exactly tiktoken's cl100k_base and o200k_base, from the verified files."""
 
 import gzip
 
@@ -28,6 +28,14 @@ def test_a_gap_in_the_ranks_is_refused():
         tokenizer_data.compact("YQ== 0\nYg== 2\n")
 
 
-def test_the_site_serves_it_from_its_own_assets(built_site):
-    served = built_site / tokenizer_data.SITE_PATH
-    assert served.read_bytes() == tokenizer_data.build(REPO)
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_the_site_serves_each_from_its_own_assets(built_site, name):
+    served = built_site / tokenizer_data.site_path(name)
+    assert served.read_bytes() == tokenizer_data.build(REPO, name)
+
+
+def test_o200k_is_tiktokens_o200k_base_rank_for_rank():
+    tokens = tokenizer_data.expand(gzip.decompress(tokenizer_data.build(REPO, "o200k_base")))
+    enc = tiktoken.get_encoding("o200k_base")
+    assert len(tokens) == len(enc._mergeable_ranks) == 199_998
+    assert all(enc._mergeable_ranks[token] == rank for rank, token in enumerate(tokens))

@@ -1,21 +1,24 @@
 /*
- * Study LLM with me: a cl100k_base tokenizer that runs in the reader's browser.
+ * Study LLM with me: the cl100k_base and o200k_base tokenizers, in the reader's browser.
  *
  * It gives exactly the ids of Python's tiktoken (tests/browser/test_tokenizer_widget.py
  * compares them on thousands of strings). Two parts, as in tiktoken:
  *
- * 1. Split the text into pieces with cl100k's pattern. tiktoken's pattern uses possessive
+ * 1. Split the text into pieces with the encoding's pattern. cl100k's pattern uses possessive
  *    quantifiers (`?+`, `++`, `*+`), which JavaScript lacks; each is written here as an
  *    atomic group, `(?=(X))\1`: the look-ahead captures the longest match and the back-
  *    reference consumes exactly it, so the engine cannot backtrack into it. `\s` is spelled
  *    out as Unicode White_Space (what the Rust regex crate means by `\s`), because
- *    JavaScript's `\s` also matches U+FEFF and misses U+0085.
+ *    JavaScript's `\s` also matches U+FEFF and misses U+0085. o200k's pattern has no
+ *    possessive quantifiers; its case-insensitive contractions `(?i:'s|...)` are spelled out,
+ *    with the long s (U+017F) that case folding also matches.
  * 2. Encode each piece's UTF-8 bytes with byte-pair merges: repeatedly merge the adjacent
  *    pair with the lowest rank, leftmost first (tiktoken's `_byte_pair_merge`).
  *
- * The vocabulary (assets/tokenizer/cl100k_base.bin.gz, built from the same hash-verified
- * file the Python examples use, see scripts/site/tokenizer_data.py) is fetched only when a
- * widget comes on screen or gets focus. Special tokens such as <|endoftext|> are plain text.
+ * A vocabulary (assets/tokenizer/<name>.bin.gz, built from the same hash-verified file the
+ * Python examples use, see scripts/site/tokenizer_data.py) is fetched only when it is needed:
+ * cl100k_base when a widget comes on screen or gets focus, o200k_base when the reader picks
+ * it. Special tokens such as <|endoftext|> are plain text.
  */
 (function () {
   "use strict";
@@ -23,7 +26,7 @@
   const WS = "\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
   const S = `[${WS}]`;
   const NOT_S = `[^${WS}]`;
-  const PATTERN = new RegExp(
+  const CL100K = new RegExp(
     [
       "'(?:[sdmtSDMT\\u017f]|[lL][lL]|[vV][eE]|[rR][eE])", // '(?i:[sdmt]|ll|ve|re)
       "(?=([^\\r\\n\\p{L}\\p{N}]?))\\1(?=(\\p{L}+))\\2", // [^\r\n\p{L}\p{N}]?+\p{L}++
@@ -36,6 +39,22 @@
     ].join("|"),
     "gu",
   );
+  const CONTRACTION = "(?:'[sS\\u017f]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?";
+  const UPPER = "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]";
+  const LOWER = "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]";
+  const O200K = new RegExp(
+    [
+      `[^\\r\\n\\p{L}\\p{N}]?${UPPER}*${LOWER}+${CONTRACTION}`,
+      `[^\\r\\n\\p{L}\\p{N}]?${UPPER}+${LOWER}*${CONTRACTION}`,
+      "\\p{N}{1,3}",
+      ` ?[^${WS}\\p{L}\\p{N}]+[\\r\\n/]*`,
+      `${S}*[\\r\\n]+`,
+      `${S}+(?!${NOT_S})`,
+      `${S}+`,
+    ].join("|"),
+    "gu",
+  );
+  const PATTERNS = { cl100k_base: CL100K, o200k_base: O200K };
 
   const utf8 = new TextEncoder();
 
@@ -49,13 +68,14 @@
   }
 
   class Encoder {
-    constructor(tokens) {
+    constructor(tokens, pattern) {
       this.tokens = tokens; // rank -> binary string
+      this.pattern = pattern;
       this.ranks = new Map(tokens.map((token, rank) => [token, rank]));
       this.pieces = new Map(); // piece -> ids, as tiktoken caches nothing but is fast in Rust
     }
 
-    static fromBuffer(buffer) {
+    static fromBuffer(buffer, pattern) {
       const view = new DataView(buffer);
       const count = view.getUint32(0, true);
       const lengths = new Uint8Array(buffer, 4, count);
@@ -66,7 +86,7 @@
         tokens[rank] = binary(bytes.subarray(offset, offset + lengths[rank]));
         offset += lengths[rank];
       }
-      return new Encoder(tokens);
+      return new Encoder(tokens, pattern);
     }
 
     rank(piece, start, end) {
@@ -123,7 +143,7 @@
     /** Token ids of `text`, exactly as tiktoken's encode(text, disallowed_special=()). */
     encode(text) {
       const ids = [];
-      for (const match of text.matchAll(PATTERN)) {
+      for (const match of text.matchAll(this.pattern)) {
         for (const id of this.encodePiece(match[0])) ids.push(id);
       }
       return ids;
@@ -140,26 +160,27 @@
 
   // ---- Loading: once per page, on first need -------------------------------------------
 
-  let loading = null;
+  const loading = new Map(); // name -> Promise<Encoder>
 
-  function vocabularyUrl() {
+  function vocabularyUrl(name) {
     const config = JSON.parse(document.getElementById("__config")?.textContent || "{}");
-    return new URL(`${config.base || "."}/assets/tokenizer/cl100k_base.bin.gz`, location.href);
+    return new URL(`${config.base || "."}/assets/tokenizer/${name}.bin.gz`, location.href);
   }
 
-  async function download() {
+  async function download(name) {
     performance.mark("tokenizer-load-start");
-    const response = await fetch(vocabularyUrl());
+    const response = await fetch(vocabularyUrl(name));
     if (!response.ok) throw new Error(`HTTP ${response.status} for ${response.url}`);
     const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-    const encoder = Encoder.fromBuffer(await new Response(stream).arrayBuffer());
+    const encoder = Encoder.fromBuffer(await new Response(stream).arrayBuffer(), PATTERNS[name]);
     performance.mark("tokenizer-ready");
     return encoder;
   }
 
-  function load() {
-    if (!loading) loading = download();
-    return loading;
+  function load(name = "cl100k_base") {
+    if (!PATTERNS[name]) return Promise.reject(new Error(`unknown encoding ${name}`));
+    if (!loading.has(name)) loading.set(name, download(name));
+    return loading.get(name);
   }
 
   // ---- The widget ------------------------------------------------------------------------
@@ -219,24 +240,26 @@
 
   function start(widget) {
     const input = widget.querySelector("textarea");
+    const choice = widget.querySelector("select");
     const status = widget.querySelector(".tokenizer-count");
-    let begun = false;
-    const begin = () => {
-      if (begun) return;
-      begun = true;
-      status.textContent = "Loading the cl100k_base vocabulary…";
-      load().then(
-        (encoder) => {
+    let encoder = null;
+    let queued = false;
+    const refresh = () => {
+      if (queued || !encoder) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        update(widget, encoder);
+      });
+    };
+    const use = (name) => {
+      widget.classList.remove("tokenizer-ready");
+      status.textContent = `Loading the ${name} vocabulary…`;
+      load(name).then(
+        (loaded) => {
+          if (choice && choice.value !== name) return; // the reader has picked another since
+          encoder = loaded;
           widget.classList.add("tokenizer-ready");
-          let queued = false;
-          input.addEventListener("input", () => {
-            if (queued) return;
-            queued = true;
-            requestAnimationFrame(() => {
-              queued = false;
-              update(widget, encoder);
-            });
-          });
           update(widget, encoder);
         },
         (error) => {
@@ -244,7 +267,16 @@
         },
       );
     };
+    let begun = false;
+    const begin = () => {
+      if (begun) return;
+      begun = true;
+      input.addEventListener("input", refresh);
+      if (choice) choice.addEventListener("change", () => use(choice.value));
+      use(choice ? choice.value : "cl100k_base");
+    };
     input.addEventListener("focus", begin, { once: true });
+    if (choice) choice.addEventListener("focus", begin, { once: true });
     new IntersectionObserver((entries, observer) => {
       if (entries.some((entry) => entry.isIntersecting)) {
         observer.disconnect();
@@ -255,9 +287,9 @@
 
   window.studyLLMTokenizer = {
     load,
-    encode: async (text) => (await load()).encode(text),
-    encodeAll: async (texts) => {
-      const encoder = await load();
+    encode: async (text, name) => (await load(name)).encode(text),
+    encodeAll: async (texts, name) => {
+      const encoder = await load(name);
       return texts.map((text) => encoder.encode(text));
     },
   };

@@ -10,22 +10,42 @@ TOKENS_PAGE = "llms/tokens/"
 VOCABULARY = "assets/tokenizer/cl100k_base.bin.gz"
 
 
-def test_the_widget_gives_tiktokens_ids_for_every_string(page, site):
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_the_widget_gives_tiktokens_ids_for_every_string(page, site, name):
     cases = all_cases()
     assert len(cases) > 3000
-    enc = tiktoken.get_encoding("cl100k_base")
+    enc = tiktoken.get_encoding(name)
     expected = [enc.encode(text, disallowed_special=()) for text in cases]
     page.goto(site + TOKENS_PAGE, wait_until="networkidle")
-    got = page.evaluate("texts => window.studyLLMTokenizer.encodeAll(texts)", cases)
+    got = page.evaluate("([texts, name]) => window.studyLLMTokenizer.encodeAll(texts, name)", [cases, name])
     wrong = [(text, want, have) for text, want, have in zip(cases, expected, got) if want != have]
     assert not wrong, f"{len(wrong)} of {len(cases)} differ, first: {wrong[:5]}"
     page.watcher.assert_clean()
 
 
-def vocabulary_requests(page):
+def vocabulary_requests(page, vocabulary=VOCABULARY):
     requests = []
-    page.on("request", lambda r: VOCABULARY in r.url and requests.append(r.url))
+    page.on("request", lambda r: vocabulary in r.url and requests.append(r.url))
     return requests
+
+
+def test_o200k_loads_only_when_the_reader_picks_it_and_gives_its_ids(page, site):
+    o200k = vocabulary_requests(page, "assets/tokenizer/o200k_base.bin.gz")
+    page.goto(site + TOKENS_PAGE, wait_until="networkidle")
+    box = page.get_by_label("Text to tokenize")
+    box.focus()
+    page.wait_for_selector(".tokenizer-widget.tokenizer-ready")
+    box.fill("我正在学习大语言模型。")
+    page.wait_for_function("document.querySelector('.tokenizer-ids').textContent.startsWith('[')")
+    assert o200k == [], "o200k_base was fetched before the reader picked it"
+    cl100k_ids = page.locator(".tokenizer-ids").inner_text()
+    page.get_by_label("Tokenizer").select_option("o200k_base")
+    page.wait_for_selector(".tokenizer-widget.tokenizer-ready")
+    page.wait_for_function("ids => document.querySelector('.tokenizer-ids').textContent !== ids", arg=cl100k_ids)
+    expected = tiktoken.get_encoding("o200k_base").encode("我正在学习大语言模型。")
+    assert page.locator(".tokenizer-ids").inner_text() == f"[{', '.join(map(str, expected))}]"
+    assert len(o200k) == 1
+    page.watcher.assert_clean()
 
 
 def test_the_vocabulary_loads_only_when_the_widget_is_on_screen(page, site):
