@@ -52,12 +52,13 @@ def installed_packages() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def environment_fingerprint(root: Path) -> str:
-    """Everything outside the snippet that can change what it prints, as one hash."""
+def environment_fingerprint(root: Path, models: dict[str, str] | None = None) -> str:
+    """Everything outside the snippet that can change what it prints, as one hash.
+    ``models`` is what ``seed.seed(root)`` returned, when the caller has just seeded."""
     facts = {
         "python": sys.version,
         "packages": list(installed_packages()),
-        "models": seed.seed(root),
+        "models": models if models is not None else seed.seed(root),
         "gate": {p.relative_to(Path(__file__).parent).as_posix(): sha256_file(p) for p in run_files()},
         "data": {p.relative_to(root.resolve()).as_posix(): sha256_file(p) for p in data_files(root)},
     }

@@ -120,8 +120,8 @@ def check(root: Path = ROOT, only: list[Path | Target] | None = None, use_cache:
     """Check targets in parallel; a cached pass is trusted only if its key still matches."""
     targets = targets_from(root, only)
     sandbox.enabled()  # say now, not from a worker thread, if the OS sandbox is required and missing
-    seed.seed(root)  # the offline model caches, verified, whether or not results are cached
-    fingerprint = cache.environment_fingerprint(root) if use_cache else ""
+    models = seed.seed(root)  # the offline model caches, verified, whether or not results are cached
+    fingerprint = cache.environment_fingerprint(root, models) if use_cache else ""
     outcomes, todo = {}, []
     for target in targets:
         if not target.expected.exists():

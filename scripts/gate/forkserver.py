@@ -6,11 +6,12 @@ forks one child per snippet.  A child is still its own process, with fresh globa
 own working directory, environment, timeout and the sandbox, so the isolation of a plain
 run is kept; only the import is shared, read-only, from before any snippet ran.
 
-Only snippets that import ``sentence_transformers`` or ``transformers`` use it (their plain run imports all
-of the preload list in ``settings.py`` anyway, so what they load, and the provenance line,
-are the same).  Other
-snippets, a machine without ``fork``, ``SNIPPET_GATE_FORK=0`` and a server that failed to
-start all use the plain one-process-per-snippet run.
+There is one server per family in ``settings.FORK_FAMILIES``: runs that import
+``sentence_transformers``, and runs that import ``transformers``.  Each server preloads only
+what every run of its family imports anyway, so what a run loads, and its provenance line,
+are the same as in a plain run.  Other runs, a machine without ``fork``,
+``SNIPPET_GATE_FORK=0`` and a server that failed to start all use the plain
+one-process-per-run path.
 """
 
 from __future__ import annotations

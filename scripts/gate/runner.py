@@ -1,11 +1,12 @@
 """Run one snippet in its own Python process, the way the gate needs it run.
 
 Each run gets a fresh scratch working directory (also its ``HOME``), a pinned environment
-(hash seed, UTF-8, one thread per math library, the seeded offline caches) and the sandbox
-in ``child/sitecustomize.py`` that blocks the network and records which data files were read.
-Only ``PATH`` and a few CPU-quirk variables are inherited, so a developer's shell cannot
-change an output.  The process is a new interpreter, or a fork of the fork server for
-snippets that use sentence-transformers (``forkserver.py``); both see the same.  This file
+(hash seed, UTF-8, one thread per math library, the seeded offline caches), the OS sandbox
+(``sandbox.py``), the caps (``limits.py``) and the Python guard in ``child/sitecustomize.py``,
+which records the modules and seeded weights the run used.  Only ``PATH`` and a few
+CPU-quirk variables are inherited, so a developer's shell cannot change an output.  The
+process is a new interpreter, or a fork of a fork server for runs that import
+sentence-transformers or transformers (``forkserver.py``); both see the same.  This file
 sets what a run sees, so it is part of every cache key.
 """
 
@@ -81,9 +82,8 @@ def run_snippet(root: Path, snippet: Path, timeout: float, argv: list[str] | Non
     """Run ``snippet`` once, sandboxed, and collect stdout (bytes), stderr and its record.
 
     ``argv`` replaces the default ``[snippet]`` (a page's doctests run ``-m doctest page``).
-    A snippet that uses sentence-transformers runs in a fork of the fork server when one is
-    running (``forkserver.py``); otherwise, or if the server cannot take it, in a plain new
-    process.  Either way the snippet sees the same environment, folders and limits.
+    A run whose family has a fork server running (``forkserver.family_of``) runs in a fork
+    of it; otherwise, or if the server cannot take it, in a plain new process.  Either way the snippet sees the same environment, folders and limits.
     """
     started, argv = time.perf_counter(), argv or [str(snippet.resolve())]
     server = forkserver.server_for(root, snippet)
