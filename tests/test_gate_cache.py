@@ -3,6 +3,8 @@ invalidates it."""
 
 import threading
 
+import pytest
+
 from scripts import gate
 from scripts.gate import cache, runner
 
@@ -90,3 +92,21 @@ def test_independent_snippets_run_at_the_same_time(project, monkeypatch):
     project.snippet("a", 'print("a")\n', "a\n")
     project.snippet("b", 'print("b")\n', "b\n")
     assert [o.status for o in gate.check(project.root, jobs=2)] == ["passed", "passed"]
+
+
+def test_a_module_snippets_import_is_no_target_and_its_edit_reruns_them(project):
+    (project.root / "pyproject.toml").write_text('[tool.snippets]\nmodules = ["snippets/shared.py"]\n')
+    shared = project.root / "snippets" / "shared.py"
+    shared.write_text('WORD = "hello"\n')
+    project.snippet("user", 'from shared import WORD\nprint(WORD)\n', "hello\n")
+    assert [o.snippet for o in gate.check(project.root)] == ["snippets/user.py"]
+    shared.write_text('WORD = "hallo"\n')
+    [outcome] = gate.check(project.root)
+    assert outcome.status == "failed" and "hallo" in outcome.detail
+
+
+def test_a_module_listed_but_missing_is_an_error_naming_it(project):
+    (project.root / "pyproject.toml").write_text('[tool.snippets]\nmodules = ["snippets/gone.py"]\n')
+    project.snippet("a", 'print("a")\n', "a\n")
+    with pytest.raises(FileNotFoundError, match="snippets/gone.py"):
+        gate.check(project.root)

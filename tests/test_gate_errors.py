@@ -105,3 +105,23 @@ def test_without_bubblewrap_a_required_sandbox_stops_the_gate_and_auto_says_so_o
     assert [o.status for o in gate.check(project.root)] == ["passed"]
     assert [o.status for o in gate.check(project.root, use_cache=False)] == ["passed"]
     assert capsys.readouterr().err.count("no OS sandbox (bubblewrap (bwrap) is not installed") == 1
+
+
+LOOPBACK_ECHO = """
+import socket, threading
+server = socket.create_server(("127.0.0.1", 0))
+threading.Thread(target=lambda: (lambda c: c.sendall(c.recv(5)))(server.accept()[0]), daemon=True).start()
+with socket.create_connection(("localhost", server.getsockname()[1]), timeout=10) as client:
+    client.sendall(b"hello")
+    print(client.recv(5).decode())
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+def test_loopback_stays_open_for_a_server_inside_the_snippet(project, monkeypatch, sandbox):
+    """An embedded database (Milvus Lite) serves its own client on 127.0.0.1: that is no
+    network access, with the OS sandbox (its own loopback) or with the Python guard alone."""
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", sandbox)
+    project.snippet("echo", LOOPBACK_ECHO, "hello\n")
+    [outcome] = gate.check(project.root)
+    assert outcome.status == "passed", outcome.detail

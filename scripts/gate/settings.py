@@ -6,6 +6,9 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
 * ``models`` — which of ``ALL_MODELS`` ``seed.py`` prepares (default: the two that
   installed packages ship as they are; throwaway test projects keep that default);
+* ``modules`` — files under ``snippets/`` or ``labs/`` that snippets import (``from
+  notes_db import search``) and that never run alone: no target, and, like every data file,
+  part of every cache key;
 * ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
   each run's address space, its processes at once, and each of its stdout and stderr.
 
@@ -68,6 +71,7 @@ class Settings:
     max_processes: int = 256
     max_output_kb: int = 1024
     models: tuple[str, ...] = MODELS
+    modules: tuple[str, ...] = ()
 
     def timeout(self, rel: str) -> float:
         return self.timeouts.get(rel, self.default_timeout)
@@ -93,6 +97,7 @@ def _parse(path: Path, _mtime: int, _size: int) -> Settings:
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),
         models=known_models(conf.get("models", MODELS)),
+        modules=tuple(conf.get("modules", ())),
     )
 
 

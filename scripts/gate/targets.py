@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from scripts.gate import child
+from scripts.gate import child, settings
 
 DOCTEST_ARGV = ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE"]
 LAB_EXECUTOR = child.FOLDER / "lab_exec.py"
@@ -85,10 +85,15 @@ def target_for(root: Path, path: Path) -> Target:
 
 
 def discover(root: Path) -> list[Target]:
-    """Every snippet (``snippets/**/*.py``), then every lab (``labs/*.py``); ``_name`` excepted."""
+    """Every snippet (``snippets/**/*.py``), then every lab (``labs/*.py``); ``_name`` and the
+    ``modules`` of ``[tool.snippets]`` (imported by snippets, never run alone) excepted."""
     root = root.resolve()
-    snippets = sorted(p for p in (root / "snippets").rglob("*.py") if not p.name.startswith("_"))
-    labs = sorted(p for p in (root / "labs").glob("*.py") if not p.name.startswith("_"))
+    modules = {root / rel for rel in settings.load(root).modules}
+    if missing := sorted(str(p.relative_to(root)) for p in modules if not p.is_file()):
+        raise FileNotFoundError(f"pyproject.toml [tool.snippets] modules: no such file {missing}")
+    runnable = lambda p: not p.name.startswith("_") and p not in modules  # noqa: E731
+    snippets = sorted(p for p in (root / "snippets").rglob("*.py") if runnable(p))
+    labs = sorted(p for p in (root / "labs").glob("*.py") if runnable(p))
     return [Target(root, p, Kind.SNIPPET) for p in snippets] + [Target(root, p, Kind.LAB) for p in labs]
 
 

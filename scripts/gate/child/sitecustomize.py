@@ -7,7 +7,9 @@ the only guard where that sandbox is not available:
 
 * **blocks the network** — the first connect or DNS look-up ends the process at once with
   exit code 97 and a message naming the host, so a snippet that would download something
-  fails clearly instead of hanging or falling back silently;
+  fails clearly instead of hanging or falling back silently.  Loopback stays open (as in the
+  sandbox's own network namespace): an embedded database such as Milvus Lite serves its
+  client on 127.0.0.1 from inside the snippet's process;
 * **refuses writes into the project** (exit code 98), its caches included;
 * **caps the address space** at ``$SNIPPET_GATE_MEMORY_MB`` (a hard limit: no code in the
   process or its children can raise it again);
@@ -42,16 +44,23 @@ def _deny_network(what, address):
                        "Snippets run offline; use the seeded caches or committed data files.")
 
 
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
 def _guard_connect(original):
     def connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
             _deny_network("connect to", address)
         return original(self, address)
     return connect
 
 
-def _getaddrinfo(host, port, *args, **kwargs):
-    _deny_network("look up", (host, port))
+def _guard_getaddrinfo(original):
+    def getaddrinfo(host, port, *args, **kwargs):
+        if (host.decode() if isinstance(host, bytes) else host) not in LOOPBACK:
+            _deny_network("look up", (host, port))
+        return original(host, port, *args, **kwargs)
+    return getaddrinfo
 
 
 def _inside(path, folder):
@@ -102,7 +111,7 @@ def _save_record():
 def install():
     socket.socket.connect = _guard_connect(socket.socket.connect)
     socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
-    socket.getaddrinfo = _getaddrinfo
+    socket.getaddrinfo = _guard_getaddrinfo(socket.getaddrinfo)
     sys.addaudithook(_audit)
     cap_memory()
     atexit.register(_save_record)

@@ -1,0 +1,65 @@
+"""The class notes in an embedded vector database (Milvus Lite): chunked, embedded with
+all-MiniLM-L6-v2, and searchable with an optional metadata filter.
+
+Imported by vector_db.py and rag_answer.py; save it beside them."""
+import re
+from pathlib import Path
+
+from pymilvus import DataType, MilvusClient
+from sentence_transformers import SentenceTransformer
+
+MIN_WORDS, MAX_WORDS = 25, 80
+RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
+        f"or before it would pass {MAX_WORDS} words; each chunk starts with the top-level bullets above it")
+model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def chunk(markdown, min_words=MIN_WORDS, max_words=MAX_WORDS):
+    """Split outline notes into chunks (see RULE). The path of bullets above a chunk is kept,
+    so that a line such as "like open book open note test" keeps its subject."""
+    chunks, section, path = [], "", []  # path: (indent, text) of the bullets above this line
+    for raw in markdown.splitlines():
+        indent, text = len(raw) - len(raw.lstrip()), re.sub(r"^[-•]\s*", "", raw.strip())
+        if raw.startswith("## "):
+            section, path = raw[3:].strip(), []
+            continue
+        if not text:
+            continue
+        path = [(i, t) for i, t in path if i < indent]
+        current = chunks[-1] if chunks and chunks[-1]["section"] == section else None
+        words = len(current["text"].split()) if current else 0
+        if current is None or (indent <= 4 and words >= min_words) or words + len(text.split()) > max_words:
+            current = {"section": section, "text": " > ".join(t for i, t in path if i <= 4)}
+            chunks.append(current)
+        current["text"] = (current["text"] + "\n" + text).strip()
+        path.append((indent, text))
+    return chunks
+
+
+def open_notes_db(uri="notes.db"):
+    """A Milvus Lite database (a local folder) holding every chunk of data/class_notes.md.
+    For a Milvus server or cluster, the one change is MilvusClient(uri="http://host:19530")."""
+    notes = (Path(__file__).parent / "data" / "class_notes.md").read_text(encoding="utf-8")
+    chunks = chunk(notes)
+    vectors = model.encode([c["text"] for c in chunks], normalize_embeddings=True)
+    client = MilvusClient(uri)
+    if client.has_collection("notes"):
+        client.drop_collection("notes")
+    schema = client.create_schema()
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=vectors.shape[1])
+    schema.add_field("text", DataType.VARCHAR, max_length=2000)
+    schema.add_field("section", DataType.VARCHAR, max_length=100)
+    index = client.prepare_index_params()
+    index.add_index("vector", index_type="FLAT", metric_type="COSINE")  # exact: a few chunks
+    client.create_collection("notes", schema=schema, index_params=index)
+    client.insert("notes", [{"id": i, "vector": v.tolist(), **c} for i, (c, v) in enumerate(zip(chunks, vectors))])
+    return client
+
+
+def search(client, question, k=3, where=""):
+    """The k chunks closest in meaning to the question (cosine), among those matching the
+    filter: a list of {"id", "score", "section", "text"}."""
+    vector = model.encode(question, normalize_embeddings=True).tolist()
+    hits = client.search("notes", [vector], limit=k, filter=where, output_fields=["text", "section"])[0]
+    return [{"id": hit["id"], "score": hit["distance"], **hit["entity"]} for hit in hits]

@@ -1,0 +1,48 @@
+import re
+
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from notes_db import open_notes_db, search
+
+model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
+tokenizer = AutoTokenizer.from_pretrained(model_id)
+llm = AutoModelForCausalLM.from_pretrained(model_id)
+client = open_notes_db()
+
+
+def answer(question, context=None):
+    """SmolLM2's greedy answer, from its own weights alone or from the retrieved notes."""
+    prompt = question
+    if context is not None:
+        notes = "\n\n".join(hit["text"] for hit in context)
+        prompt = f"Notes:\n{notes}\n\nQuestion: {question}\nAnswer with a short phrase from the notes."
+    inputs = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                           return_tensors="pt", return_dict=True)
+    output = llm.generate(**inputs, max_new_tokens=24, do_sample=False)
+    return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+# Each question, and a pattern the answer must contain to count as correct.
+questions = [
+    ("What is the goal of this class?", r"full[- ]stack"),
+    ("What kind of test is RAG like?", r"open[- ]book"),
+    ("What kind of test is fine-tuning like?", r"close[d]?[- ]book"),
+    ("What are the three modes of working with AI?", r"co-?pilot"),
+    ("What should you prepare first when choosing a technical approach?", r"test data"),
+    ("Which models are best for data security?", r"open[- ]source"),
+    ("How many people does the world need to train foundation models?", r"1,?000"),
+    # The notes never say: the only right answer admits it.
+    ("Which GPU does the class use for homework?", r"(not|n't) (in the notes|know|say)"),
+]
+correct = {"without context": 0, "with context": 0}
+for question, fact in questions:
+    hits = search(client, question, k=2)
+    print(f"Q: {question}   (expect /{fact}/; best chunk scores {hits[0]['score']:.2f})")
+    for name, context in (("without context", None), ("with context", hits)):
+        reply = answer(question, context)
+        right = re.search(fact, reply, re.IGNORECASE) is not None
+        correct[name] += right
+        print(f"  {name:15} {'RIGHT' if right else 'wrong'}  {reply[:100]!r}")
+print()
+for name, right in correct.items():
+    print(f"{name:15} {right}/{len(questions)} correct")
