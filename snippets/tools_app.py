@@ -1,0 +1,93 @@
+"""The application side of function calling: two tools, their JSON schemas, the prompt that
+shows them to SmolLM2, and the code that parses, validates and executes a call.
+
+Imported by tool_calls.py and tool_calls_constrained.py; save it beside them."""
+import json
+import re
+
+from jsonschema import Draft202012Validator
+
+USD_PER_UNIT = {"USD": 1.0, "EUR": 1.16, "CNY": 0.14}  # made-up, fixed rates
+WEATHER = {"Paris": (14, "cloudy"), "Tokyo": (18, "rain"), "Beijing": (9, "sunny"), "Cairo": (27, "sunny")}
+
+
+def get_weather(city, unit="celsius"):
+    """A stand-in for a weather API: fixed data, so the page is the same on every run."""
+    degrees, sky = WEATHER[city]
+    return {"city": city, "temperature": degrees if unit == "celsius" else round(degrees * 9 / 5 + 32), "unit": unit, "sky": sky}
+
+
+def convert_currency(amount, source, target):
+    """A stand-in for an exchange-rate API."""
+    return {"amount": round(amount * USD_PER_UNIT[source] / USD_PER_UNIT[target], 2), "currency": target}
+
+
+TOOLS = [
+    {"name": "get_weather", "description": "Current weather in a city.",
+     "parameters": {"type": "object", "additionalProperties": False, "required": ["city"], "properties": {
+         "city": {"type": "string", "enum": sorted(WEATHER)},
+         "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}}},
+    {"name": "convert_currency", "description": "Convert an amount of money between currencies.",
+     "parameters": {"type": "object", "additionalProperties": False, "required": ["amount", "source", "target"],
+                    "properties": {"amount": {"type": "number"},
+                                   "source": {"type": "string", "enum": ["CNY", "EUR", "USD"]},
+                                   "target": {"type": "string", "enum": ["CNY", "EUR", "USD"]}}}},
+]
+FUNCTIONS = {"get_weather": get_weather, "convert_currency": convert_currency}
+# One call: a tool's name and arguments that match that tool's parameters.
+CALL_SCHEMA = {"anyOf": [{"type": "object", "additionalProperties": False, "required": ["name", "arguments"],
+                          "properties": {"name": {"const": t["name"]}, "arguments": t["parameters"]}}
+                         for t in TOOLS]}
+
+# The tool-calling system prompt SmolLM2-Instruct was trained with (its model card). The
+# chat template inside the GGUF build has no slot for tools, so the schemas go in here.
+SYSTEM = f"""You are an expert in composing functions. You are given a question and a set of possible functions.
+Based on the question, you will need to make one or more function/tool calls to achieve the purpose.
+If none of the functions can be used, point it out and refuse to answer.
+If the given question lacks the parameters required by the function, also point it out.
+
+You have access to the following tools:
+<tools>{json.dumps(TOOLS)}</tools>
+
+The output MUST strictly adhere to the following format, and NO other text MUST be included.
+The example format is as follows. Please make sure the parameter type is correct. If no function call is needed, please make the tool calls an empty list '[]'.
+<tool_call>[
+{{"name": "func_name1", "arguments": {{"argument1": "value1", "argument2": "value2"}}}},
+... (more tool calls as required)
+]</tool_call>"""
+
+# Eight requests, each with the one call that serves it.
+REQUESTS = [
+    ("What's the weather in Paris?", {"name": "get_weather", "arguments": {"city": "Paris"}}),
+    ("Is it raining in Tokyo?", {"name": "get_weather", "arguments": {"city": "Tokyo"}}),
+    ("How warm is it in Cairo, in fahrenheit?", {"name": "get_weather", "arguments": {"city": "Cairo", "unit": "fahrenheit"}}),
+    ("Weather for Beijing please.", {"name": "get_weather", "arguments": {"city": "Beijing"}}),
+    ("Convert 100 USD to EUR.", {"name": "convert_currency", "arguments": {"amount": 100, "source": "USD", "target": "EUR"}}),
+    ("How many US dollars is 50 EUR?", {"name": "convert_currency", "arguments": {"amount": 50, "source": "EUR", "target": "USD"}}),
+    ("I have 200 CNY. What is that in USD?", {"name": "convert_currency", "arguments": {"amount": 200, "source": "CNY", "target": "USD"}}),
+    ("Change 20 dollars into Chinese yuan.", {"name": "convert_currency", "arguments": {"amount": 20, "source": "USD", "target": "CNY"}}),
+]
+
+
+def parse_call(reply):
+    """The first call in a reply, validated against its tool's schema: (call, None), or
+    (None, the reason it is not a valid call)."""
+    found = re.search(r"<tool_call>(.*?)</tool_call>", reply, re.DOTALL)
+    try:
+        calls = json.loads(found.group(1) if found else reply)
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg})"
+    call = calls[0] if isinstance(calls, list) and calls else calls
+    errors = sorted(Draft202012Validator(CALL_SCHEMA).iter_errors(call), key=str)
+    return (call, None) if not errors else (None, f"fails the schema: {errors[0].message[:60]}")
+
+
+def same_call(call, expected):
+    """Whether a call does what the expected one does (a left-out unit is the default)."""
+    with_default = lambda c: {**c, "arguments": {**({"unit": "celsius"} if c["name"] == "get_weather" else {}), **c["arguments"]}}  # noqa: E731
+    return call is not None and with_default(call) == with_default(expected)
+
+
+def execute(call):
+    """Run the validated call: the application, never the model, runs code."""
+    return FUNCTIONS[call["name"]](**call["arguments"])
