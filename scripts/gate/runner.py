@@ -40,6 +40,9 @@ PINNED = {
     "TOKENIZERS_PARALLELISM": "false",
     "TQDM_DISABLE": "1",
     "MPLBACKEND": "Agg",
+    # pyarrow (which sentence-transformers imports through pandas when both are installed)
+    # starts a jemalloc background thread at import; a process with threads cannot fork safely.
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
 }
 
 
