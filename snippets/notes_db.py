@@ -10,7 +10,7 @@ from sentence_transformers import SentenceTransformer
 
 MIN_WORDS, MAX_WORDS = 25, 80
 RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
-        f"or before it would pass {MAX_WORDS} words; each chunk starts with the top-level bullets above it")
+        f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the top three levels above it")
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 

@@ -30,14 +30,14 @@ questions = [
     ("What are the three modes of working with AI?", r"co-?pilot"),
     ("What should you prepare first when choosing a technical approach?", r"test data"),
     ("Which models are best for data security?", r"open[- ]source"),
-    ("How many people does the world need to train foundation models?", r"1,?000"),
+    ("How many people does the world need to train foundation models?", r"(less|fewer) than 1,?000"),
     # The notes never say: the only right answer admits it.
     ("Which GPU does the class use for homework?", r"(not|n't) (in the notes|know|say)"),
 ]
 correct = {"without context": 0, "with context": 0}
 for question, fact in questions:
     hits = search(client, question, k=2)
-    print(f"Q: {question}   (expect /{fact}/; best chunk scores {hits[0]['score']:.2f})")
+    print(f"Q: {question}   (expect /{fact}/; chunks #{hits[0]['id']} {hits[0]['score']:.2f}, #{hits[1]['id']} {hits[1]['score']:.2f})")
     for name, context in (("without context", None), ("with context", hits)):
         reply = answer(question, context)
         right = re.search(fact, reply, re.IGNORECASE) is not None
