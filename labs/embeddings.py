@@ -19,7 +19,8 @@ print("first five:", [round(float(x), 2) for x in vector[:5]])
 
 
 def similarity(a, b):
-    """Cosine similarity of two texts: 1 = same direction, about 0 = unrelated."""
+    """Cosine similarity of two texts: 1 = same direction; unrelated texts score low (how
+    low depends on the model)."""
     va, vb = model.encode([a, b])
     return round(float(model.similarity(va, vb)), 2)
 
@@ -65,13 +66,17 @@ rank("How do I teach a model a new writing style?")
 # %% [markdown]
 # ## 3. What embeddings miss
 #
-# Embeddings capture topic well but can miss what a single word does. Swapping who does
-# what, or adding "not", barely changes the vector, so meaning-critical details still
-# need checking by a model or a person.
+# Embeddings capture topic and wording well but can miss what a single word does. Swapping
+# who does what barely changes the vector. Worse, compare the last two lines: the sentence
+# that says the *opposite* ("did not pass") scores higher than a true paraphrase in other
+# words. Similarity here follows shared words and topic more than truth, so a retriever can
+# hand the model a note that contradicts the question; meaning-critical details still need
+# checking by a model or a person.
 
 # %%
-print(similarity("The dog bit the man.", "The man bit the dog."))
-print(similarity("The test passed.", "The test did not pass."))
+print("roles swapped: ", similarity("The dog bit the man.", "The man bit the dog."))
+print("negation:      ", similarity("The test passed.", "The test did not pass."))
+print("paraphrase:    ", similarity("The test passed.", "The check was successful."))
 
 # %% [markdown]
 # ## 4. Your turn

@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
+import bm25s
 import numpy as np
 from sentence_transformers import SentenceTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 data = Path(__file__).parent / "data"
 notes = json.loads((data / "notes.json").read_text(encoding="utf-8"))
@@ -13,9 +13,12 @@ questions = [test["question"] for test in tests]
 
 
 def keyword_scores():
-    """TF-IDF: documents that share rare words with the question score high."""
-    tfidf = TfidfVectorizer(stop_words="english").fit(texts + questions)
-    return (tfidf.transform(questions) @ tfidf.transform(texts).T).toarray()
+    """BM25, the usual keyword baseline: documents that share rare words with the question
+    score high. Its statistics come from the documents only, never from the test questions."""
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    tokens = bm25s.tokenize(questions, stopwords="en", return_ids=False, show_progress=False)
+    return np.array([bm25.get_scores(words) for words in tokens])
 
 
 def embedding_scores():
@@ -36,16 +39,16 @@ def rank_of_answer(scores, answer):
 
 results = {}
 for name, scores in [
-    ("keyword (TF-IDF)", keyword_scores()),
+    ("keyword (BM25)", keyword_scores()),
     ("embedding", embedding_scores()),
 ]:
     results[name] = [
         rank_of_answer(row, test["answer"]) for row, test in zip(scores, tests)
     ]
 
-print(f"{'rank of the right note (1 = first)':68}{'TF-IDF':>6}{'embed':>6}")
-for test, tfidf, embed in zip(tests, *results.values()):
-    print(f"{test['question']:68}{tfidf:>6}{embed:>6}")
+print(f"{'rank of the right note (1 = first)':68}{'BM25':>6}{'embed':>6}")
+for test, keyword, embed in zip(tests, *results.values()):
+    print(f"{test['question']:68}{keyword:>6}{embed:>6}")
 
 print(f"\n{'':18}{'hit@1':>7}{'hit@3':>7}{'MRR':>7}")
 for name, ranks in results.items():

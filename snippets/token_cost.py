@@ -2,49 +2,40 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import tiktoken
 
-enc = tiktoken.get_encoding("cl100k_base")
+# The models priced below (GPT-4o mini, GPT-4o) use o200k_base; cl100k_base is GPT-4's.
+encodings = {name: tiktoken.get_encoding(name) for name in ("cl100k_base", "o200k_base")}
 
-# The same customer-service reply in two languages.
-replies = {
-    "English": "Hello! Your order has shipped and should arrive within three "
-    "working days. You can track the parcel in the app. Is there anything else "
-    "I can help you with?",
-    "Chinese": "您好！您的订单已经发货，预计三个工作日内送达。"
-    "您可以在应用里查看物流信息。请问还有什么可以帮您？",
+# The same customer-service exchange in two languages: the customer's question, the reply.
+texts = {
+    "English": ("Hi, where is my order? I paid for it four days ago.",
+                "Hello! Your order has shipped and should arrive within three working days. "
+                "You can track the parcel in the app. Is there anything else I can help you with?"),
+    "Chinese": ("你好，我的订单在哪里？我四天前就付款了。",
+                "您好！您的订单已经发货，预计三个工作日内送达。您可以在应用里查看物流信息。请问还有什么可以帮您？"),
 }
-tokens = {language: len(enc.encode(text)) for language, text in replies.items()}
-for language, text in replies.items():
-    print(
-        f"{language:8}{len(text):4} characters {tokens[language]:4} tokens  "
-        f"{tokens[language] / len(text):.2f} tokens per character"
-    )
+print("tokens for the same meaning (question + reply):")
+for name, enc in encodings.items():
+    counts = {lang: sum(len(enc.encode(t)) for t in pair) for lang, pair in texts.items()}
+    print(f"  {name:12} English {counts['English']:3}  Chinese {counts['Chinese']:3}"
+          f"  Chinese / English = {counts['Chinese'] / counts['English']:.2f}x")
 
-# EXAMPLE prices in US dollars per 1 million tokens (input, output), made up
-# for this lesson as of 2026-11. They are inputs, not a quote: use your
-# provider's price list.
-EXAMPLE_PRICES = {
-    "small model": (Decimal("0.15"), Decimal("0.60")),
-    "large model": (Decimal("2.50"), Decimal("10.00")),
+# OpenAI list prices in US dollars per 1 million tokens (input, output), as announced in
+# 2024 (GPT-4o mini in 2024-07, GPT-4o's in 2024-08). Prices change: use your provider's list.
+PRICES = {
+    "GPT-4o mini": (Decimal("0.15"), Decimal("0.60")),
+    "GPT-4o": (Decimal("2.50"), Decimal("10.00")),
 }
+enc = encodings["o200k_base"]
+SYSTEM_TOKENS = 350  # the same English instructions in every request, whatever the language
 users, requests_per_day, days = 100_000, 5, 30
-input_tokens = 400  # instructions, history and the question, per request
-
-print(
-    f"\nWorkload: {users:,} users x {requests_per_day} requests a day", end=""
-)
-print(f" x {days} days;")
-print(f"each request reads {input_tokens} tokens and writes the reply above.")
-print(
-    f"\n{'':22}{'English':>12}{'Chinese':>12}   (USD per month, example prices)"
-)
-for model, (price_in, price_out) in EXAMPLE_PRICES.items():
+requests = users * requests_per_day * days
+print(f"\nWorkload: {users:,} users x {requests_per_day} requests a day x {days} days; each request")
+print(f"reads {SYSTEM_TOKENS} tokens of instructions plus the question, and writes the reply (o200k_base).")
+print(f"\n{'':14}{'English':>10}{'Chinese':>10}   (USD per month)")
+for model, (price_in, price_out) in PRICES.items():
     row = []
-    for language in replies:
-        requests = users * requests_per_day * days
-        cost = requests * (
-            input_tokens * price_in + tokens[language] * price_out
-        )
-        row.append(
-            (cost / 1_000_000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-        )
-    print(f"{model:22}{row[0]:>12,}{row[1]:>12,}")
+    for question, reply in texts.values():
+        tokens_in, tokens_out = SYSTEM_TOKENS + len(enc.encode(question)), len(enc.encode(reply))
+        cost = requests * (tokens_in * price_in + tokens_out * price_out) / 1_000_000
+        row.append(cost.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    print(f"{model:14}{row[0]:>10,}{row[1]:>10,}")
