@@ -43,6 +43,9 @@ PINNED = {
     # pyarrow (which sentence-transformers imports through pandas when both are installed)
     # starts a jemalloc background thread at import; a process with threads cannot fork safely.
     "JE_ARROW_MALLOC_CONF": "background_thread:false",
+    # glibc reserves a 64 MB arena per thread; gRPC (Milvus Lite) and torch start many, and the
+    # reservations count against the memory cap (RLIMIT_AS) though little of them is used.
+    "MALLOC_ARENA_MAX": "2",
 }
 
 
