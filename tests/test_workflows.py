@@ -63,3 +63,20 @@ def test_pages_builds_strictly_with_minimal_permissions_and_deploys():
     assert "mkdocs build --strict" in (REPO / "Makefile").read_text()
     assert any("upload-pages-artifact" in step.get("uses", "") for step in build)
     assert "deploy-pages" in pages["jobs"]["deploy"]["steps"][0]["uses"]
+
+
+@pytest.mark.parametrize("site_url", [None, "https://example.github.io/study-llm/"])
+def test_site_url_comes_from_configure_pages_and_local_builds_need_none(monkeypatch, site_url):
+    from mkdocs.config import load_config
+
+    build = load("pages.yml")["jobs"]["build"]["steps"]
+    pages_step = next(step for step in build if "configure-pages" in step.get("uses", ""))
+    make_build = next(step for step in build if step.get("run") == "make build")
+    assert make_build["env"]["SITE_URL"].startswith(f"${{{{ steps.{pages_step['id']}.outputs.base_url }}}}")
+    if site_url:
+        monkeypatch.setenv("SITE_URL", site_url)
+    else:
+        monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    config = load_config(str(REPO / "mkdocs.yml"))
+    assert config["site_url"] == site_url
