@@ -37,6 +37,7 @@ for n in range(1, 4097):
 # The same arithmetic for a real model: Llama 3.1 8B's published configuration.
 layers, kv_heads, head_dim, bytes_per_value = 32, 8, 128, 2  # 16-bit cache
 per_token = 2 * layers * kv_heads * head_dim * bytes_per_value  # a key and a value per layer
-print(f"\nLlama 3.1 8B: {per_token // 1024} KiB of KV cache per token, per sequence")
+print(f"\nLlama 3.1 8B: {per_token // 1024} KiB of KV cache per token, per sequence"
+      f" (its 8.0e9 weights at 16-bit: {8.0e9 * 2 / 2**30:.1f} GiB)")
 for context in (8_192, 131_072):
     print(f"  {context:>7,} tokens: {per_token * context / 2**30:5.1f} GiB")

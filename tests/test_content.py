@@ -86,3 +86,35 @@ def test_pinned_versions_in_pages_match_the_lock_file():
 def test_facts_that_age_are_dated():
     for page in ["choosing/foundation-model.md", "llms/architectures.md", "choosing/approach.md"]:
         assert "as of 2026-11" in text_of(page), page
+
+
+def note_box_items(page: str) -> list[str]:
+    """Each bullet (or paragraph) inside the page's "From my notes" boxes, whitespace collapsed."""
+    items, inside = [], False
+    for line in page.splitlines():
+        if re.match(r'(!!!|\?\?\?) \w+ "From my notes', line):
+            inside = True
+        elif inside and line.strip() and not line.startswith("    "):
+            inside = False
+        elif inside and line.strip():
+            text = line.strip()
+            if text.startswith("- ") or not items or items[-1] == "":
+                items.append(text.removeprefix("- "))
+            else:
+                items[-1] += " " + text
+        elif inside and items and items[-1] != "":
+            items.append("")
+    return [" ".join(item.split()) for item in items if item]
+
+
+def test_the_authors_note_boxes_quote_the_notes_verbatim():
+    """The boxes keep the author's words exactly (corrections go beside them, never inside)."""
+    notes = (REPO / "snippets" / "data" / "class_notes.md").read_text(encoding="utf-8")
+    outline = " ".join(re.sub(r"^\s*(?:[-•]\s*)?", "", line) for line in notes.splitlines())
+    outline = " ".join(outline.split())
+    checked = 0
+    for page in sorted((REPO / "docs").rglob("*.md")):
+        for item in note_box_items(page.read_text(encoding="utf-8")):
+            assert item in outline, f"{page.relative_to(REPO)}: not verbatim from the notes: {item!r}"
+            checked += 1
+    assert checked >= 10

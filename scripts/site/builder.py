@@ -13,13 +13,16 @@ from scripts.gate import ROOT
 SOURCES = ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]
 
 
-def build(root: Path, site: Path | None = None, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def build(root: Path, site: Path | None = None, *args: str, timeout: float = 600,
+          tool: str = "mkdocs") -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` of the project at ``root`` (into ``site`` if given), in a new
-    process as an author runs it, with Material's end-of-life notice off; output captured."""
+    process as an author runs it, with Material's end-of-life notice off; output captured.
+    ``tool="properdocs"`` builds the same ``mkdocs.yml`` with MkDocs' maintained continuation."""
     where = ["-d", str(site)] if site is not None else []
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *where, *args], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    config = [] if "-f" in args else ["-f", str(root / "mkdocs.yml")]  # ProperDocs looks for properdocs.yml
+    return subprocess.run([sys.executable, "-m", tool, "build", "--strict", *config, *where, *args],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def copy_sources(dest: Path, root: Path = ROOT) -> Path:
