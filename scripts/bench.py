@@ -29,7 +29,8 @@ import numpy as np
 
 from scripts import gate
 from scripts.gate import cache, forkserver, runner, seed, settings
-from scripts.site import builder, labs
+from scripts.site import builder, labs, lighthouse
+from scripts.site.static_server import serving
 
 ROOT = gate.ROOT
 REPEATS = 3
@@ -104,6 +105,20 @@ WIDGET_JS = """async (text) => {
   return {bytes: data.transferSize, ready: ready.startTime - start.startTime, first, again,
           tokens: encoder.encode(text).length};
 }"""
+
+
+def lighthouse_table(site: Path) -> None:
+    """Lighthouse performance (mobile preset) and bytes transferred on first visit, per page,
+    served with gzip.  Printed, never asserted: the score moves with the machine's load."""
+    if why := lighthouse.problem():
+        print(f"lighthouse: not measured ({why})")
+        return
+    print(f"\n{'page (Lighthouse ' + lighthouse.VERSION + ', mobile)':44}{'perf':>5}{'KiB':>7}  (targets: >= 95, <= 150)")
+    with serving(site) as url:
+        for page in sorted(site.rglob("index.html")):
+            path = page.parent.relative_to(site).as_posix().removeprefix(".") + "/"
+            report = lighthouse.audit(url + path.lstrip("/"), ["performance"])
+            print(f"  {path:42}{report.scores['performance']:>5}{report.transferred / 1024:>7.0f}")
 
 
 def widget_figures(site: Path) -> dict | None:
@@ -333,6 +348,7 @@ def main() -> int:
         in_build = executions_during(lambda: warm_build(Path(tmp) / "site"))
         control = executions_during(lambda: execute_one_lab(Path(tmp)))
         widget = widget_figures(Path(tmp) / "site")
+        lighthouse_table(Path(tmp) / "site")
     print(f"{'warm build executes':34}{in_build['kernels started']:7} notebooks"
           f"  ({in_build['kernels started']} kernels started, {in_build['gate runs']} gate runs;"
           f" control, one lab run with nbclient: {control['kernels started']} kernel)")

@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.site import figures, labs, tokenizer_data  # noqa: E402
+from scripts.site import a11y, figures, labs, tokenizer_data  # noqa: E402
 from scripts.site.build_state import BuildState  # noqa: E402
 
 state = BuildState()
@@ -45,3 +45,11 @@ def on_page_content(html, page, config, files):
         return html
     src = page.file.src_uri
     return labs.decorate(html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
+
+
+def on_post_page(output, page, config):
+    return a11y.name_search_dialog(output)
+
+
+def on_post_template(output_content, template_name, config):  # 404.html, which is no page
+    return a11y.name_search_dialog(output_content)

@@ -22,3 +22,12 @@ def test_every_snippet_and_output_is_included_by_a_page():
         shown = [snippet] if snippet in modules else [snippet, gate.target_for(REPO, snippet).expected]
         for path in shown:
             assert path.relative_to(REPO).as_posix() in included, f"{path} is on no page"
+
+
+def test_the_search_dialog_has_an_accessible_name_on_every_page(built_site):
+    pages = sorted(built_site.rglob("*.html"))
+    assert len(pages) > 15
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert 'role="dialog"' in html, page
+        assert 'role="dialog" aria-label="Search"' in html, page
