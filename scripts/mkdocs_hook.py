@@ -42,7 +42,7 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_page_content(html, page, config, files):
     if not labs.is_lab_page(page.file.src_uri):
-        return html
+        return figures.size_and_defer(html, Path(config.config_file_path).parent)
     src = page.file.src_uri
     return labs.decorate(html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
 

@@ -49,3 +49,15 @@ def test_every_figure_is_on_a_page_in_both_themes_with_alt_text():
             images = re.findall(rf"!\[([^\]]*)\]\([^)]*{name}-{theme}\.svg#only-{theme}\)", pages)
             assert images, f"{name}-{theme}.svg is not shown with #only-{theme}"
             assert all(len(alt) > 60 for alt in images), f"{name}: alt text should describe the figure"
+
+
+def test_every_figure_has_its_intrinsic_size_and_loads_lazily(built_site):
+    """Sized: no layout shift. Lazy: the scheme a reader does not see is never downloaded."""
+    import re
+
+    tags = [tag for page in built_site.rglob("*.html")
+            for tag in re.findall(r'<img [^>]*assets/figures/[^>]*>', page.read_text(encoding="utf-8"))]
+    assert len(tags) >= 6
+    for tag in tags:
+        assert re.search(r'width="\d+"', tag) and re.search(r'height="\d+"', tag), tag
+        assert 'loading="lazy"' in tag, tag

@@ -160,3 +160,31 @@ def add_to_site(files, config, root: Path) -> None:
         return
     for name, content in build(root).items():
         files.append(File.generated(config, f"assets/figures/{name}", content=content))
+
+
+IMG = re.compile(r'<img [^>]*src="[^"]*assets/figures/([\w-]+\.svg)(?:#only-(?:light|dark))?"[^>]*>')
+
+
+def intrinsic_size(svg: bytes) -> tuple[float, float]:
+    """Width and height of an SVG's viewBox (matplotlib writes one on every figure)."""
+    _, _, width, height = map(float, re.search(rb'viewBox="([^"]+)"', svg).group(1).split())
+    return width, height
+
+
+def size_and_defer(html: str, root: Path) -> str:
+    """Give every figure ``<img>`` its intrinsic size (no layout shift while it loads) and
+    ``loading="lazy"``: the browser then never fetches the variant its colour scheme hides
+    (``display: none``), so a reader downloads one scheme's figures, not both."""
+    if "assets/figures/" not in html:
+        return html
+    svgs = build(root)
+
+    def fix(match: re.Match) -> str:
+        tag, (width, height) = match.group(0), intrinsic_size(svgs[match.group(1)])
+        shown = re.search(r'width="(\d+)"', tag)
+        extra = ([] if shown else [f'width="{round(width)}"']) + [
+            f'height="{round(height * (int(shown.group(1)) if shown else width) / width)}"',
+            'loading="lazy"', 'decoding="async"']
+        return tag[:-1].rstrip("/ ") + " " + " ".join(extra) + ">"
+
+    return IMG.sub(fix, html)

@@ -126,3 +126,19 @@ def test_screenshots_of_home_and_tokens(browser, site, scheme, device):
         page.screenshot(path=str(target), full_page=True)
         assert target.stat().st_size > 10_000
     ctx.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_reader_downloads_only_the_figures_of_the_scheme_they_see(browser, site, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "/assets/figures/" in request.url else None)
+    page.goto(site + "building/embeddings/", wait_until="networkidle")
+    for figure in page.locator("figure img:visible").all():  # lazy images load near the view
+        figure.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    context.close()
+    other = "dark" if scheme == "light" else "light"
+    assert any(f"-{scheme}.svg" in url for url in fetched), fetched
+    assert not any(f"-{other}.svg" in url for url in fetched), fetched
