@@ -48,7 +48,14 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_page(output, page, config):
-    return a11y.name_search_dialog(output)
+    output = a11y.name_search_dialog(output)
+    if labs.is_lab_page(page.file.src_uri):
+        output = state.lab_styles.lift(output, page.url)
+    return output
+
+
+def on_post_build(config):
+    state.lab_styles.write(Path(config.site_dir))
 
 
 def on_post_template(output_content, template_name, config):  # 404.html, which is no page

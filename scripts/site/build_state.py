@@ -15,7 +15,7 @@ from pathlib import Path
 from scripts.gate import (Outcome, SeedError, SnippetError, Target, check, discover, doctest_pages, site_problems,
                           start_fork_server, summary, target_for)
 from scripts.gate import cache, pages
-from scripts.site import provenance
+from scripts.site import lab_css, provenance
 
 DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
               "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
@@ -29,9 +29,11 @@ class BuildState:
         self.serving = serving
         self.drifting: dict[str, list[str]] = {}
         self.records: dict[str, dict] = {}
+        self.lab_styles = lab_css.Collector()  # a new one each build
 
     def before_build(self, root: Path) -> None:
         """Check everything (cached); a build fails on drift, a serve reports it and goes on."""
+        self.lab_styles = lab_css.Collector()
         from mkdocs.exceptions import PluginError
 
         if self.serving:  # start importing now, for the author's next save
