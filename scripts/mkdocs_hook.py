@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.site import a11y, figures, labs, tokenizer_data  # noqa: E402
+from scripts.site import a11y, figures, labs, provenance, tokenizer_data  # noqa: E402
 from scripts.site.build_state import BuildState  # noqa: E402
 
 state = BuildState()
@@ -42,7 +42,7 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_page_content(html, page, config, files):
     if not labs.is_lab_page(page.file.src_uri):
-        return figures.size_and_defer(html, Path(config.config_file_path).parent)
+        return provenance.outputs_out_of_search(figures.size_and_defer(html, Path(config.config_file_path).parent))
     src = page.file.src_uri
     return labs.decorate(html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
 

@@ -108,21 +108,25 @@ def architectures(fig, text: str, theme: dict) -> None:
                             arrowprops={"arrowstyle": "->", "color": theme["edge"], "lw": 1.5})
 
 
-FIGURES = {  # name: (draw function, size in inches)
-    "similarity-heatmap": (heatmap, (6.4, 5.0)),
-    "embedding-map": (scatter, (7.6, 5.2)),
-    "four-architectures": (architectures, (10.0, 6.4)),
+FIGURES = {  # name: (draw function, size in inches, text as glyph paths?)
+    # Charts keep their text as text (a quarter of the bytes; the reader's sans-serif font,
+    # selectable); the diagram draws glyphs as paths, so every label fits its box exactly.
+    "similarity-heatmap": (heatmap, (6.4, 5.0), False),
+    "embedding-map": (scatter, (7.6, 5.2), False),
+    "four-architectures": (architectures, (10.0, 6.4), True),
 }
 
 
-def render(draw, size, text: str, theme: dict) -> bytes:
-    """One SVG, byte-stable for the same input: no date, fixed ids, glyphs as paths."""
+def render(draw, size, text: str, theme: dict, glyph_paths: bool = True) -> bytes:
+    """One SVG, byte-stable for the same input: no date, fixed ids; glyphs as paths, or text
+    in the reader's sans-serif font."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams.update({"svg.hashsalt": "study-llm", "svg.fonttype": "path"})
+    matplotlib.rcParams.update({"svg.hashsalt": "study-llm", "svg.fonttype": "path" if glyph_paths else "none",
+                                "font.family": ["sans-serif"]})
     fig = Figure(figsize=size, facecolor="none")
     draw(fig, text, theme)
     buffer = io.BytesIO()
@@ -142,9 +146,9 @@ def build(root: Path) -> dict[str, bytes]:
     names = [f"{name}-{variant}.svg" for name in FIGURES for variant in THEMES]
     if not all((folder / name).exists() for name in names):
         folder.mkdir(parents=True, exist_ok=True)
-        for name, (draw, size) in FIGURES.items():
+        for name, (draw, size, glyph_paths) in FIGURES.items():
             for variant, theme in THEMES.items():
-                (folder / f"{name}-{variant}.svg").write_bytes(render(draw, size, text, theme))
+                (folder / f"{name}-{variant}.svg").write_bytes(render(draw, size, text, theme, glyph_paths))
     return {name: (folder / name).read_bytes() for name in names}
 
 

@@ -98,3 +98,12 @@ def annotate(markdown: str, record_for) -> str:
                 and (target := include_target(include["target"])).endswith(".out"):
             source = target.removesuffix(".out") + ".py"
     return "\n".join(lines)
+
+
+OUTPUT_BLOCK = '<div class="highlight"><span class="filename">Output</span>'
+
+
+def outputs_out_of_search(html: str) -> str:
+    """Leave verified outputs out of the search index, as the labs do: prose and code are
+    what readers search for, and every page's index entry is downloaded on every first visit."""
+    return html.replace(OUTPUT_BLOCK, OUTPUT_BLOCK.replace('"highlight"', '"highlight" data-search-exclude', 1))
