@@ -41,10 +41,10 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_page_content(html, page, config, files):
-    if not labs.is_lab_page(page.file.src_uri):
-        return provenance.outputs_out_of_search(figures.size_and_defer(html, Path(config.config_file_path).parent))
-    src = page.file.src_uri
-    return labs.decorate(html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
+    root, src = Path(config.config_file_path).parent, page.file.src_uri
+    if not labs.is_lab_page(src):
+        return provenance.outputs_out_of_search(figures.size_and_defer(html, root))
+    return labs.finished(root, html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
 
 
 def on_post_page(output, page, config):
@@ -55,7 +55,7 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    state.lab_styles.write(Path(config.site_dir))
+    state.lab_styles.write(Path(config.site_dir), Path(config.config_file_path).parent)
 
 
 def on_post_template(output_content, template_name, config):  # 404.html, which is no page

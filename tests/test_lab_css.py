@@ -30,3 +30,10 @@ def test_every_lab_page_links_the_shared_stylesheet_and_inlines_no_theme(built_s
         assert "<style" not in html, page
         assert f'href="../../{lab_css.HREF}"' in html, page
         assert "jp-Cell" in html, page
+
+
+def test_lifting_takes_every_whole_style_block_and_leaves_a_broken_one():
+    page = '<head><style>.a{}</style></head><style id="x">[1, 2]</style><p>text</p><style>.b{'
+    html, blocks = lab_css.lift_styles(page)
+    assert blocks == [".a{}"]  # the list repr is not CSS
+    assert html == "<head></head><p>text</p><style>.b{"

@@ -16,8 +16,9 @@ from pathlib import Path
 from scripts.gate import Kind, Target, discover as discover_targets
 from scripts.gate.child.lab_exec import parse_expected, section
 from scripts.gate.settings import cache_root
+from scripts.site import memo
 
-__all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate"]
+__all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate", "finished"]
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -76,15 +77,15 @@ def notebook(lab: Path):
 def build(root: Path) -> dict[str, Path]:
     """``{"tokens": Path(".cache/labs/<hash>/labs/tokens.ipynb"), ...}`` for every verified lab.
 
-    A lab without its ``.out`` is left out here; the gate reports it as missing.
+    A lab without its ``.out`` is left out here; the gate reports it as missing.  The
+    notebook's text is cached on its inputs: a warm build neither imports jupytext nor
+    rebuilds a notebook.
     """
-    import nbformat
-
     built = {}
     for lab in discover(root):
         if not expected_of(lab).exists():
             continue
-        text = nbformat.writes(notebook(lab))
+        text = memo.text(root, "lab-notebooks", notebook_inputs(lab), lambda lab=lab: notebook_text(lab))
         folder = cache_root(root) / "labs" / hashlib.sha256(text.encode()).hexdigest()[:16]
         path = folder / "labs" / f"{lab.stem}.ipynb"
         if not path.exists():
@@ -92,6 +93,24 @@ def build(root: Path) -> dict[str, Path]:
             path.write_text(text, encoding="utf-8")
         built[lab.stem] = path
     return built
+
+
+def notebook_inputs(lab: Path) -> list[str]:
+    """Everything a lab's notebook is made from: its source, its verified outputs, and the
+    code and versions that join them."""
+    from importlib import metadata
+
+    from scripts.gate.child import lab_exec
+
+    return [lab.name, lab.read_text(encoding="utf-8"), expected_of(lab).read_text(encoding="utf-8"),
+            memo.source_of(__file__), memo.source_of(lab_exec.__file__),
+            metadata.version("jupytext"), metadata.version("nbformat")]
+
+
+def notebook_text(lab: Path) -> str:
+    import nbformat
+
+    return nbformat.writes(notebook(lab))
 
 
 def add_to_site(files, config, root: Path) -> None:
@@ -148,3 +167,13 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     else:
         soup.insert(0, link)
     return str(soup)
+
+
+def finished(root: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
+    """``decorate``, cached on its inputs: parsing a rendered notebook takes tens of
+    milliseconds a page, and a warm build renders the same notebooks again."""
+    from importlib import metadata
+
+    inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__),
+              metadata.version("beautifulsoup4")]
+    return memo.text(root, "lab-pages", inputs, lambda: decorate(html, src_uri, provenance_html, warning_html))

@@ -7,7 +7,10 @@ Python version; ``describe`` keeps the project's own dependencies among them (fr
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sys
 import tomllib
 from functools import cache
 from importlib import metadata
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from scripts.gate import seed
 from scripts.gate.pages import INLINE, include_target
+from scripts.site import memo
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 
@@ -33,18 +37,30 @@ def declared(root: Path) -> frozenset[str]:
 @cache
 def owners(root: Path) -> dict[str, list[str]]:
     """``{"sklearn": ["scikit-learn"], ...}``: top-level modules of the declared
-    dependencies (only those: scanning every installed distribution takes half a second)."""
+    dependencies (only those: scanning every installed distribution takes half a second).
+    Reading their metadata still takes a tenth of a second, so the map is cached on the
+    declared names and the installed distributions (``*.dist-info`` names carry versions)."""
+    installed = sorted(name for folder in sys.path if os.path.isdir(folder)
+                       for name in os.listdir(folder) if name.endswith(".dist-info"))
+    inputs = [*sorted(declared(root)), *installed, memo.source_of(__file__)]
+    return json.loads(memo.text(root, "module-owners", inputs, lambda: json.dumps(find_owners(root))))
+
+
+def find_owners(root: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for name in declared(root):
+    for name in sorted(declared(root)):
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-        tops = (dist.read_text("top_level.txt") or "").split() or {
-            f.parts[0].removesuffix(".py") for f in dist.files or [] if f.suffix == ".py"}
+        tops = (dist.read_text("top_level.txt") or "").split() or sorted({
+            f.parts[0].removesuffix(".py") for f in dist.files or [] if f.suffix == ".py"})
         for top in tops:
             found.setdefault(top, []).append(name)
     return found
+
+
+version = cache(metadata.version)  # asked for again by every record of a build
 
 
 def describe(root: Path, modules: list[str], python: str, weights: list[str] = ()) -> dict:
@@ -56,7 +72,7 @@ def describe(root: Path, modules: list[str], python: str, weights: list[str] = (
     """
     names = {dists[0] for module in modules if len(dists := owners(root).get(module, [])) == 1}
     known = seed.weight_names()
-    return {"python": python, "packages": sorted([n, metadata.version(n)] for n in names),
+    return {"python": python, "packages": sorted([n, version(n)] for n in names),
             "weights": sorted(known[w] for w in weights if w in known)}
 
 
