@@ -133,8 +133,7 @@ def lighthouse_table(site: Path) -> None:
         return
     print(f"\n{'page (Lighthouse ' + lighthouse.VERSION + ', mobile)':44}{'perf':>5}{'KiB':>7}  (targets: >= 95, <= 150)")
     with serving(site) as url:
-        for page in sorted(site.rglob("index.html")):
-            path = page.parent.relative_to(site).as_posix().removeprefix(".") + "/"
+        for path in lighthouse.pages(site):
             report = lighthouse.audit(url + path.lstrip("/"), ["performance"])
             print(f"  {path:42}{report.scores['performance']:>5}{report.transferred / 1024:>7.0f}")
 

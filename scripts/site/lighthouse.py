@@ -35,6 +35,12 @@ def problem() -> str | None:
     return None
 
 
+def pages(site: Path) -> list[str]:
+    """Every page of a built site as its URL path (``/``, ``/llms/tokens/``, ...)."""
+    return sorted(page.parent.relative_to(site).as_posix().removeprefix(".") + "/"
+                  for page in site.rglob("index.html"))
+
+
 def audit(url: str, categories: list[str], desktop: bool = False) -> Report:
     """One Lighthouse run (the mobile preset unless ``desktop``) of ``url``."""
     command = [str(CLI), url, "--output=json", "--output-path=stdout", "--quiet", f"--chrome-path={CHROMIUM}",

@@ -24,13 +24,8 @@ def gzip_site(built_site):
         yield url
 
 
-def site_pages(built_site) -> list[str]:
-    return sorted(page.parent.relative_to(built_site).as_posix().removeprefix(".") + "/"
-                  for page in built_site.rglob("index.html"))
-
-
 def test_every_page_scores_100_for_accessibility_best_practices_and_seo_and_is_light(gzip_site, built_site):
-    pages = site_pages(built_site)
+    pages = lighthouse.pages(built_site)
     assert len(pages) > 15
     below, heavy = {}, {}
     for path in pages:  # "performance" only for the bytes transferred; its score is not asserted
