@@ -3,8 +3,11 @@ write into the project or its caches, no process outliving its run, bounded outp
 memory.  After each attempt the project is unchanged and no process is left."""
 
 import os
+import signal
 import socket
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -247,6 +250,26 @@ except OSError as err:
 '''
     outcome = check_unchanged(project, code, "capped before 300: True BlockingIOError\n")
     assert outcome.status == "passed", outcome.detail
+
+
+def test_groups_left_by_a_killed_gate_are_removed_and_live_ones_kept():
+    parent = limits.pids_parent()
+    if parent is None:
+        pytest.skip("no writable pids cgroup on this machine")
+    gone = subprocess.Popen(["sleep", "0"])
+    gone.wait()
+    stale, live = parent / f"snippet-gate-{gone.pid}-1", parent / f"snippet-gate-{os.getpid()}-999999"
+    stale.mkdir()
+    live.mkdir()
+    leftover = subprocess.Popen(["/bin/sh", "-c", limits.ENTER, str(stale), "sleep", "60"])
+    try:
+        time.sleep(0.2)  # it has joined the stale group
+        limits.sweep(parent)
+        assert not stale.exists() and live.exists()
+        assert leftover.wait(timeout=5) == -signal.SIGKILL  # what a killed gate left runs no more
+    finally:
+        live.rmdir()
+        leftover.kill()
 
 
 def test_a_source_that_is_not_utf8_is_an_error_naming_the_file(project):

@@ -59,12 +59,47 @@ def _pids_parent() -> Path | None:
             probe = parent / f"snippet-gate-probe-{os.getpid()}"
             probe.mkdir()
             probe.rmdir()
+            sweep(parent)
             return parent
     except OSError:
         pass
     print("snippet gate: no writable pids cgroup here, so the number of processes a run starts is "
           "not capped (they still all end with the run)", file=sys.stderr)
     return None
+
+
+def sweep(parent: Path) -> None:
+    """Remove the groups of gates that are gone: a gate killed by a signal (as ``make bench``
+    stops its ``mkdocs serve``) never reaches ``close``.  A group's name carries its gate's pid."""
+    for group in parent.glob("snippet-gate-*-*"):
+        owner = group.name.split("-")[2]
+        if owner.isdigit() and not alive(int(owner)):
+            remove(group)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove(group: Path) -> None:
+    """Kill what is left in a pids group, then remove it (a group can only go once empty)."""
+    for _ in range(50):
+        for pid in [int(p) for p in (group / "cgroup.procs").read_text().split()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 class ProcessCap:
@@ -83,20 +118,8 @@ class ProcessCap:
         return ["/bin/sh", "-c", ENTER, str(self.group)] if self.group else []
 
     def close(self) -> None:
-        if not self.group:
-            return
-        for _ in range(50):
-            pids = [int(p) for p in (self.group / "cgroup.procs").read_text().split()]
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            try:
-                self.group.rmdir()
-                return
-            except OSError:
-                time.sleep(0.02)
+        if self.group:
+            remove(self.group)
 
 
 def too_much_output(max_output_kb: int) -> str:
