@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.site import a11y, figures, labs, provenance, tokenizer_data  # noqa: E402
+from scripts.site import a11y, figures, labs, memo, provenance, tokenizer_data  # noqa: E402
 from scripts.site.build_state import BuildState  # noqa: E402
 
 state = BuildState()
@@ -56,6 +56,7 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     state.lab_styles.write(Path(config.site_dir), Path(config.config_file_path).parent)
+    memo.prune()  # what this build did not use is an earlier version's
 
 
 def on_post_template(output_content, template_name, config):  # 404.html, which is no page

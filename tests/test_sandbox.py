@@ -258,17 +258,21 @@ def test_groups_left_by_a_killed_gate_are_removed_and_live_ones_kept():
         pytest.skip("no writable pids cgroup on this machine")
     gone = subprocess.Popen(["sleep", "0"])
     gone.wait()
-    stale, live = parent / f"snippet-gate-{gone.pid}-1", parent / f"snippet-gate-{os.getpid()}-999999"
-    stale.mkdir()
-    live.mkdir()
+    ours = limits.pid_namespace()
+    stale, live = parent / f"snippet-gate-{ours}-{gone.pid}-1", parent / f"snippet-gate-{ours}-{os.getpid()}-999999"
+    elsewhere = parent / f"snippet-gate-{ours + 1}-{gone.pid}-1"  # that pid names another process there
+    for group in (stale, live, elsewhere):
+        group.mkdir()
     leftover = subprocess.Popen(["/bin/sh", "-c", limits.ENTER, str(stale), "sleep", "60"])
     try:
         time.sleep(0.2)  # it has joined the stale group
         limits.sweep(parent)
-        assert not stale.exists() and live.exists()
+        assert not stale.exists() and live.exists() and elsewhere.exists()
         assert leftover.wait(timeout=5) == -signal.SIGKILL  # what a killed gate left runs no more
+        limits.sweep(parent)  # again, as a second gate starting at the same time would: no error
     finally:
         live.rmdir()
+        elsewhere.rmdir()
         leftover.kill()
 
 

@@ -18,4 +18,28 @@
   // Material wraps tables after the page loads: run after each of its content updates.
   if (window.document$) window.document$.subscribe(() => requestAnimationFrame(fix));
   else window.addEventListener("load", fix);
+
+  // Material sets a code block up (its copy button) only once it is on screen: content.lazy in
+  // mkdocs.yml. Tabbing forward onto a block not set up yet would land behind the copy button
+  // it is about to get, so the focus moves to that button: the same order as for a block set
+  // up earlier (button, then code).
+  let tabbedForward = 0;
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Tab") tabbedForward = event.shiftKey ? 0 : performance.now();
+  }, true);
+  document.addEventListener("focusin", (event) => {
+    const code = event.target;
+    if (!(code instanceof Element) || !code.matches(".md-typeset pre > code")) return;
+    const pre = code.parentElement;
+    if (pre.querySelector(".md-code__nav") || performance.now() - tabbedForward > 1000) return;
+    const watcher = new MutationObserver(() => {
+      const button = pre.querySelector(".md-code__nav button");
+      if (!button) return;
+      watcher.disconnect();
+      // Still on the code, or nowhere: Material takes tabindex off a block that does not scroll.
+      if (document.activeElement === code || document.activeElement === document.body) button.focus();
+    });
+    watcher.observe(pre, { childList: true });
+    setTimeout(() => watcher.disconnect(), 2000);
+  });
 })();

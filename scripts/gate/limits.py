@@ -52,6 +52,16 @@ def pids_parent() -> Path | None:
 
 @functools.cache
 def _pids_parent() -> Path | None:
+    parent = _writable_pids_parent()
+    if parent is None:
+        print("snippet gate: no writable pids cgroup here, so the number of processes a run starts is "
+              "not capped (they still all end with the run)", file=sys.stderr)
+    else:
+        sweep(parent)
+    return parent
+
+
+def _writable_pids_parent() -> Path | None:
     try:
         found = own_cgroup("pids")
         if found:
@@ -59,22 +69,32 @@ def _pids_parent() -> Path | None:
             probe = parent / f"snippet-gate-probe-{os.getpid()}"
             probe.mkdir()
             probe.rmdir()
-            sweep(parent)
             return parent
     except OSError:
         pass
-    print("snippet gate: no writable pids cgroup here, so the number of processes a run starts is "
-          "not capped (they still all end with the run)", file=sys.stderr)
     return None
+
+
+@functools.cache
+def pid_namespace() -> int:
+    """Our PID namespace (its inode): a pid in a group's name means something only in it."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
 
 
 def sweep(parent: Path) -> None:
     """Remove the groups of gates that are gone: a gate killed by a signal (as ``make bench``
-    stops its ``mkdocs serve``) never reaches ``close``.  A group's name carries its gate's pid."""
-    for group in parent.glob("snippet-gate-*-*"):
-        owner = group.name.split("-")[2]
+    stops its ``mkdocs serve``) never reaches ``close``.  A group's name carries its gate's
+    PID namespace and pid; groups of other namespaces, and of live pids, are left alone."""
+    for group in parent.glob(f"snippet-gate-{pid_namespace()}-*-*"):
+        owner = group.name.split("-")[3]
         if owner.isdigit() and not alive(int(owner)):
-            remove(group)
+            try:
+                remove(group)
+            except OSError:  # another gate is sweeping it, or a process is not ours to kill
+                pass
 
 
 def alive(pid: int) -> bool:
@@ -90,13 +110,20 @@ def alive(pid: int) -> bool:
 def remove(group: Path) -> None:
     """Kill what is left in a pids group, then remove it (a group can only go once empty)."""
     for _ in range(50):
-        for pid in [int(p) for p in (group / "cgroup.procs").read_text().split()]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except FileNotFoundError:  # already removed
+            return
+        for pid in pids:
+            if pid > 0:  # 0: a process outside our PID namespace, which we cannot name
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         try:
             group.rmdir()
+            return
+        except FileNotFoundError:
             return
         except OSError:
             time.sleep(0.02)
@@ -108,7 +135,7 @@ class ProcessCap:
 
     def __init__(self, max_processes: int):
         parent = pids_parent()
-        self.group = parent / f"snippet-gate-{os.getpid()}-{next(_ids)}" if parent else None
+        self.group = parent / f"snippet-gate-{pid_namespace()}-{os.getpid()}-{next(_ids)}" if parent else None
         if self.group:
             self.group.mkdir()
             # bwrap and its init count too: the run itself gets ``max_processes``.

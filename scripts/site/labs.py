@@ -10,7 +10,8 @@ page's download.
 
 from __future__ import annotations
 
-import hashlib
+import sys
+from importlib import metadata
 from pathlib import Path
 
 from scripts.gate import Kind, Target, discover as discover_targets
@@ -19,6 +20,8 @@ from scripts.gate.settings import cache_root
 from scripts.site import memo
 
 __all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate", "finished"]
+# What ``decorate`` parses with (its html.parser comes with Python): part of its cache key.
+PARSER = [sys.version, *(metadata.version(name) for name in ("beautifulsoup4", "soupsieve"))]
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -75,22 +78,19 @@ def notebook(lab: Path):
 
 
 def build(root: Path) -> dict[str, Path]:
-    """``{"tokens": Path(".cache/labs/<hash>/labs/tokens.ipynb"), ...}`` for every verified lab.
+    """``{"tokens": Path(".cache/labs/<key>/labs/tokens.ipynb"), ...}`` for every verified lab.
 
-    A lab without its ``.out`` is left out here; the gate reports it as missing.  The
-    notebook's text is cached on its inputs: a warm build neither imports jupytext nor
-    rebuilds a notebook.
+    A lab without its ``.out`` is left out here; the gate reports it as missing.  The folder
+    is keyed on the notebook's inputs: a warm build neither imports jupytext nor rebuilds a
+    notebook.
     """
     built = {}
     for lab in discover(root):
         if not expected_of(lab).exists():
             continue
-        text = memo.text(root, "lab-notebooks", notebook_inputs(lab), lambda lab=lab: notebook_text(lab))
-        folder = cache_root(root) / "labs" / hashlib.sha256(text.encode()).hexdigest()[:16]
-        path = folder / "labs" / f"{lab.stem}.ipynb"
+        path = cache_root(root) / "labs" / memo.key(notebook_inputs(lab)) / "labs" / f"{lab.stem}.ipynb"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            memo.write(path, notebook_text(lab).encode("utf-8"))
         built[lab.stem] = path
     return built
 
@@ -98,8 +98,6 @@ def build(root: Path) -> dict[str, Path]:
 def notebook_inputs(lab: Path) -> list[str]:
     """Everything a lab's notebook is made from: its source, its verified outputs, and the
     code and versions that join them."""
-    from importlib import metadata
-
     from scripts.gate.child import lab_exec
 
     return [lab.name, lab.read_text(encoding="utf-8"), expected_of(lab).read_text(encoding="utf-8"),
@@ -172,8 +170,5 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
 def finished(root: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
     """``decorate``, cached on its inputs: parsing a rendered notebook takes tens of
     milliseconds a page, and a warm build renders the same notebooks again."""
-    from importlib import metadata
-
-    inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__),
-              metadata.version("beautifulsoup4")]
+    inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__), *PARSER]
     return memo.text(root, "lab-pages", inputs, lambda: decorate(html, src_uri, provenance_html, warning_html))

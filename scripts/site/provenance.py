@@ -39,10 +39,11 @@ def owners(root: Path) -> dict[str, list[str]]:
     """``{"sklearn": ["scikit-learn"], ...}``: top-level modules of the declared
     dependencies (only those: scanning every installed distribution takes half a second).
     Reading their metadata still takes a tenth of a second, so the map is cached on the
-    declared names and the installed distributions (``*.dist-info`` names carry versions)."""
-    installed = sorted(name for folder in sys.path if os.path.isdir(folder)
-                       for name in os.listdir(folder) if name.endswith(".dist-info"))
-    inputs = [*sorted(declared(root)), *installed, memo.source_of(__file__)]
+    declared names, ``sys.path`` and the installed distributions (their metadata folders'
+    names carry versions)."""
+    installed = [name for folder in sys.path if os.path.isdir(folder)
+                 for name in sorted(os.listdir(folder)) if name.endswith((".dist-info", ".egg-info", ".egg-link"))]
+    inputs = [*sorted(declared(root)), *sys.path, *installed, memo.source_of(__file__)]
     return json.loads(memo.text(root, "module-owners", inputs, lambda: json.dumps(find_owners(root))))
 
 

@@ -85,6 +85,32 @@ def test_code_blocks_below_the_fold_are_set_up_only_when_scrolled_to(page, site)
     page.watcher.assert_clean()
 
 
+SETTLED = """() => { const e = document.activeElement;
+    return !e.matches('pre > code') || e.parentElement.querySelector('.md-code__nav') !== null; }"""
+FOCUSED_BLOCK = """() => { const e = document.activeElement, block = e.closest('article div.highlight');
+    const blocks = [...document.querySelectorAll('article div.highlight')];
+    return block && [blocks.indexOf(block), e.tagName]; }"""
+
+
+def test_tabbing_reaches_each_copy_button_before_its_code_although_blocks_are_set_up_late(page, site):
+    """With ``content.lazy`` a block gets its copy button when it scrolls into view, which
+    tabbing onto its code does: a11y.js then moves the focus to that new button."""
+    page.goto(site + "building/rag/", wait_until="networkidle")
+    stops: dict[int, list[str]] = {}
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        page.wait_for_function(SETTLED)  # a block set up by this Tab has its button by now
+        if found := page.evaluate(FOCUSED_BLOCK):
+            stops.setdefault(found[0], []).append(found[1])
+        if page.evaluate("document.activeElement.closest('footer') !== null"):
+            break
+    with_copy = page.evaluate("""() => [...document.querySelectorAll('article div.highlight')]
+        .flatMap((block, i) => block.querySelector('button[data-md-type=copy]') ? [i] : [])""")
+    assert len(with_copy) >= 8
+    assert {i for i, kinds in stops.items() if "BUTTON" in kinds} == set(with_copy), stops
+    assert all(kinds.index("BUTTON") < kinds.index("CODE") for kinds in stops.values() if "CODE" in kinds), stops
+
+
 def test_the_light_dark_toggle_switches_the_scheme(page, site):
     page.goto(site, wait_until="networkidle")
     scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
