@@ -22,6 +22,7 @@ state = BuildState()
 
 def on_startup(command, dirty):
     state.serving = command == "serve"
+    state.dirty = dirty
 
 
 def on_pre_build(config):
@@ -56,7 +57,8 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     state.lab_styles.write(Path(config.site_dir), Path(config.config_file_path).parent)
-    memo.prune()  # what this build did not use is an earlier version's
+    if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
+        memo.prune()  # what this build did not use is an earlier version's
 
 
 def on_post_template(output_content, template_name, config):  # 404.html, which is no page

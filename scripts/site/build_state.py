@@ -27,6 +27,7 @@ class BuildState:
 
     def __init__(self, serving: bool = False):
         self.serving = serving
+        self.dirty = False  # ``mkdocs serve --dirty``: a build may skip pages
         self.drifting: dict[str, list[str]] = {}
         self.records: dict[str, dict] = {}
         self.lab_styles = lab_css.Collector()  # a new one each build

@@ -87,6 +87,10 @@ def test_code_blocks_below_the_fold_are_set_up_only_when_scrolled_to(page, site)
 
 SETTLED = """() => { const e = document.activeElement;
     return !e.matches('pre > code') || e.parentElement.querySelector('.md-code__nav') !== null; }"""
+UNSET_BLOCKS = """() => [...document.querySelectorAll('article div.highlight')]
+    .flatMap((block, i) => block.querySelector('.md-code__nav') ? [] : [i])"""
+WITH_COPY = """() => [...document.querySelectorAll('article div.highlight')]
+    .flatMap((block, i) => block.querySelector('button[data-md-type=copy]') ? [i] : [])"""
 FOCUSED_BLOCK = """() => { const e = document.activeElement, block = e.closest('article div.highlight');
     const blocks = [...document.querySelectorAll('article div.highlight')];
     return block && [blocks.indexOf(block), e.tagName]; }"""
@@ -97,18 +101,44 @@ def test_tabbing_reaches_each_copy_button_before_its_code_although_blocks_are_se
     tabbing onto its code does: a11y.js then moves the focus to that new button."""
     page.goto(site + "building/rag/", wait_until="networkidle")
     stops: dict[int, list[str]] = {}
-    for _ in range(400):
+    late = set()  # blocks whose button appeared only after the Tab that reached them
+    for _ in range(600):
+        unset = page.evaluate(UNSET_BLOCKS)
         page.keyboard.press("Tab")
         page.wait_for_function(SETTLED)  # a block set up by this Tab has its button by now
         if found := page.evaluate(FOCUSED_BLOCK):
             stops.setdefault(found[0], []).append(found[1])
+            late |= {found[0]} & set(unset) if found[1] == "BUTTON" else set()
         if page.evaluate("document.activeElement.closest('footer') !== null"):
             break
-    with_copy = page.evaluate("""() => [...document.querySelectorAll('article div.highlight')]
-        .flatMap((block, i) => block.querySelector('button[data-md-type=copy]') ? [i] : [])""")
-    assert len(with_copy) >= 8
+    else:
+        pytest.fail("600 Tabs did not reach the footer")
+    shown = page.evaluate("""() => [...document.querySelectorAll('article div.highlight')]
+        .flatMap((block, i) => block.checkVisibility() ? [i] : [])""")  # not inside a closed <details>
+    with_copy = page.evaluate(WITH_COPY)
+    assert with_copy == shown and len(shown) >= 8  # every block shown was set up and has its button
+    assert late, "no block was set up by tabbing onto it: the late path went untested"
     assert {i for i, kinds in stops.items() if "BUTTON" in kinds} == set(with_copy), stops
     assert all(kinds.index("BUTTON") < kinds.index("CODE") for kinds in stops.values() if "CODE" in kinds), stops
+
+
+def test_on_a_touch_device_code_that_scrolls_stays_reachable_by_keyboard(browser, site):
+    """Material drops tabindex from code blocks where the device cannot hover; a tablet with
+    a keyboard still needs them (a11y.js puts it back on blocks that scroll)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site + "building/rag/", wait_until="networkidle")
+    assert page.evaluate("matchMedia('(hover)').matches") is False
+    for block in page.locator("article div.highlight").all():
+        block.scroll_into_view_if_needed()  # each is set up now (content.lazy)
+    page.wait_for_timeout(300)
+    unreachable = page.evaluate("""() => [...document.querySelectorAll('article pre > code')]
+        .filter(code => code.checkVisibility() && code.scrollWidth > code.clientWidth)
+        .map(code => [code.closest('.highlight').querySelector('.md-code__nav') !== null,
+                      code.getAttribute('tabindex')])""")
+    assert len(unreachable) >= 3  # at a phone's width several blocks scroll sideways
+    assert all(mounted and tabindex == "0" for mounted, tabindex in unreachable), unreachable
+    context.close()
 
 
 def test_the_light_dark_toggle_switches_the_scheme(page, site):
