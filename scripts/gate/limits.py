@@ -86,7 +86,7 @@ def pid_namespace() -> int:
 
 def sweep(parent: Path) -> None:
     """Remove the groups of gates that are gone: a gate killed by a signal (as ``make bench``
-    stops its ``mkdocs serve``) never reaches ``close``.  A group's name carries its gate's
+    stops the server it started) never reaches ``close``.  A group's name carries its gate's
     PID namespace and pid; groups of other namespaces, and of live pids, are left alone."""
     if not pid_namespace():  # ours is unknown: a pid could name a process elsewhere
         return
