@@ -142,10 +142,6 @@ def lighthouse_table(site: Path) -> None:
 
 def widget_figures(site: Path) -> dict | None:
     """Open the tokens page in Chromium (if installed) and time the widget, cold."""
-    import functools
-    import http.server
-    import threading
-
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not Path(chromium).exists():
         return None
@@ -153,25 +149,15 @@ def widget_figures(site: Path) -> dict | None:
 
     from scripts.site.tokenizer_cases import sample_text
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/llms/tokens/", wait_until="networkidle")
-            text = sample_text(10_000)
-            figures = page.evaluate(WIDGET_JS, text)
-            figures["chars"], figures["utf8"] = len(text), len(text.encode())
-            browser.close()
-    finally:
-        server.shutdown()
+    with serving(site) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page()
+        page.goto(url + "llms/tokens/", wait_until="networkidle")
+        text = sample_text(10_000)
+        figures = page.evaluate(WIDGET_JS, text)
+        figures["chars"], figures["utf8"] = len(text), len(text.encode())
+        browser.close()
     return figures
 
 
@@ -345,7 +331,7 @@ def main() -> int:
     print(f"{'serve: SmolLM2 tokenizer snippet':34}{llm_edit:7.2f} s  (edit to {LLM_EDITED}; target < 2.5 s)")
     print(f"{'serve: SmolLM2 generation snippet':34}{llm_run_edit:7.2f} s  (edit to snippets/next_token_llm.py, "
           "which itself runs for seconds)")
-    print(f"\ncold run of each target, last cold check (one thread each; target <= 30 s)")
+    print("\ncold run of each target, last cold check (one thread each; target <= 30 s)")
     for outcome in sorted(outcomes, key=lambda o: -o.seconds):
         print(f"  {outcome.snippet:40}{outcome.seconds:7.2f} s{'  over 30 s' if outcome.seconds > 30 else ''}")
     print("\nvector search, 100,000 vectors, Milvus Lite (ms per query, best of "

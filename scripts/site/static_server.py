@@ -8,6 +8,7 @@ import contextlib
 import functools
 import gzip
 import http.server
+import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,29 +31,14 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         accepts = "gzip" in self.headers.get("Accept-Encoding", "")
         if not (accepts and target.suffix in COMPRESSED and target.is_file()):
             return super().send_head()
-        path = target
-        body = gzip.compress(path.read_bytes(), mtime=0)
+        body = gzip.compress(target.read_bytes(), mtime=0)
         self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Type", self.guess_type(str(target)))
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "max-age=600")  # as GitHub Pages does
         self.end_headers()
-        return _Body(body)
-
-
-class _Body:
-    """What ``send_head`` returns: something ``copyfile`` can read once, then close."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self.data = self.data, b""
-        return data
-
-    def close(self):
-        pass
+        return io.BytesIO(body)  # what ``copyfile`` reads, then closes
 
 
 @contextlib.contextmanager

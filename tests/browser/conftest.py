@@ -7,15 +7,13 @@ with REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure instead.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
+from scripts.site.static_server import serving
 from tests.conftest import REPO
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -48,17 +46,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def site(built_site) -> str:
-    """Serve the real site (built once per session, strictly) and yield its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    """Serve the real site (built once per session, strictly), compressed as GitHub Pages
+    serves it, and yield its base URL."""
+    with serving(built_site) as url:
+        yield url
 
 
 class Watcher:
