@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts import gate
+from scripts.gate import run
 from scripts.site import builder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,6 +42,12 @@ class Project:
         """Every file under the project except caches, for 'nothing was modified' checks."""
         return {p.relative_to(self.root).as_posix(): p.read_bytes()
                 for p in sorted(self.root.rglob("*")) if p.is_file() and ".cache" not in p.parts}
+
+
+def run_target(root: Path, path: Path) -> run.Run:
+    """One real run of the target at ``path``, as a check would hand it to the executor."""
+    project = gate.Project.load(root)
+    return run.run(project.target(path).spec(project))
 
 
 def processes_running(text: str) -> list[str]:
@@ -81,10 +89,8 @@ def built_site(site_build) -> Path:
 @pytest.fixture
 def os_sandbox(monkeypatch):
     """For tests of the OS sandbox: skip without it, unless it is required (as in CI)."""
-    from scripts.gate import sandbox
-
-    if sandbox.problem():
+    if run.sandbox.problem():
         if os.environ.get("SNIPPET_GATE_SANDBOX") == "require":
-            pytest.fail(f"the OS sandbox is required here: {sandbox.problem()}")
-        pytest.skip(f"no OS sandbox here: {sandbox.problem()}")
+            pytest.fail(f"the OS sandbox is required here: {run.sandbox.problem()}")
+        pytest.skip(f"no OS sandbox here: {run.sandbox.problem()}")
     monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "require")

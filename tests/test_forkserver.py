@@ -4,9 +4,10 @@ that imported it, and stay exactly as isolated as plain runs."""
 import pytest
 
 from scripts import gate
-from scripts.gate import forkserver, runner
+from scripts.gate import run
+from scripts.gate.run import forkserver
 from scripts.site import provenance
-from tests.conftest import REPO, processes_running
+from tests.conftest import REPO, processes_running, run_target
 
 HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork server
 
@@ -26,11 +27,10 @@ def repo_server():
     forkserver.close_all()
 
 
-def run_both_ways(root, path, monkeypatch, argv=None):
-    gate.start_fork_server(root, [path])
-    forked = runner.run_snippet(root, path, 120, argv)
+def run_both_ways(root, path, monkeypatch):
+    forked = run_target(root, path)
     monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
-    plain = runner.run_snippet(root, path, 120, argv)
+    plain = run_target(root, path)
     monkeypatch.delenv("SNIPPET_GATE_FORK")
     return forked, plain
 
@@ -40,7 +40,7 @@ def run_both_ways(root, path, monkeypatch, argv=None):
 def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(repo_server, monkeypatch, rel):
     monkeypatch.delenv("SNIPPET_GATE_FORK", raising=False)
     path = REPO / rel
-    forked, plain = run_both_ways(REPO, path, monkeypatch, gate.target_for(REPO, path).argv())
+    forked, plain = run_both_ways(REPO, path, monkeypatch)
     assert (forked.via, plain.via) == ("fork", "process")
     assert forked.returncode == plain.returncode == 0
     assert forked.stdout == plain.stdout == path.with_suffix(".out").read_bytes()
@@ -51,7 +51,7 @@ def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(repo_serv
 def test_only_snippets_that_use_sentence_transformers_are_forked(project):
     light = project.snippet("light", 'import json\nprint(json.dumps(1))\n', "1\n")
     heavy = project.snippet("heavy", HEAVY + 'print("x")\n', "x\n")
-    assert not forkserver.wants(light) and forkserver.wants(heavy)
+    assert forkserver.family_of(light) is None and forkserver.family_of(heavy) == "sentence_transformers"
 
 
 def test_nothing_one_forked_snippet_does_reaches_the_next(project, forks):
@@ -78,7 +78,7 @@ def test_nothing_one_forked_snippet_does_reaches_the_next(project, forks):
         """.replace("        ", ""), "True\n[1]\nFalse False\nTrue [] []\n1\n")
     outcomes = gate.check(project.root, use_cache=False, jobs=1)
     assert [o.status for o in outcomes] == ["passed", "passed"], [o.detail for o in outcomes]
-    assert runner.run_snippet(project.root, checks, 60).via == "fork"
+    assert run_target(project.root, checks).via == "fork"
 
 
 def test_a_forked_snippet_is_still_offline(project, forks):
@@ -109,21 +109,25 @@ def test_a_forked_snippet_has_its_own_timeout_and_the_server_survives_it(project
 def test_with_forking_off_the_plain_run_is_used(project, monkeypatch):
     monkeypatch.setenv("SNIPPET_GATE_FORK", "0")
     path = project.snippet("heavy", HEAVY + 'print("x")\n', "x\n")
-    assert not forkserver.wants(path)
-    assert runner.run_snippet(project.root, path, 60).via == "process"
+    project_ = gate.Project.load(project.root)
+    assert project_.target(path).spec(project_).family is None
+    assert run_target(project.root, path).via == "process"
 
 
 def test_a_server_with_a_thread_refuses_to_fork(tmp_path, monkeypatch, forks):
     """Forking a process that has threads can deadlock the child: the server checks first."""
     (tmp_path / "starts_a_thread.py").write_text(
         "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
-    env = runner.environment(REPO, tmp_path)
-    env["PYTHONPATH"] += f":{tmp_path}"
-    server = forkserver.ForkServer(env, "test", ("json", "starts_a_thread"), readable=(tmp_path,))
+    real = forkserver.environment
+    monkeypatch.setattr(forkserver, "environment",
+                        lambda *args: {**real(*args), "PYTHONPATH": f"{forkserver.CHILD}:{tmp_path}"})
+    spec = run.RunSpec((str(tmp_path / "x.py"),), (), run.Caps(10, 4096, 256, 1024), (tmp_path,), "json",
+                       sandboxed=bool(run.sandbox.enabled("auto")))
+    server = forkserver.ForkServer(spec, "test", ("json", "starts_a_thread"))
     try:
         assert server.wait_ready(60) is False
         assert "started 1 threads; cannot fork safely" in server.problem
-        assert server.run([str(tmp_path / "x.py")], tmp_path, env, tmp_path / "o", tmp_path / "e", 10, 1024) is None
+        assert server.run(spec) is None
     finally:
         server.close()
 
@@ -197,5 +201,5 @@ print("left 21 behind")
 """, "left 21 behind\n")
     [outcome] = gate.check(project.root, use_cache=False)
     assert outcome.status == "passed", outcome.detail
-    assert runner.run_snippet(project.root, project.root / "snippets" / "daemons.py", 60).via == "fork"
+    assert run_target(project.root, project.root / "snippets" / "daemons.py").via == "fork"
     assert processes_running(marker) == []

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from scripts import gate
-from scripts.gate import cache, runner
+from scripts.gate import cache, run, seed
 
 DATA_SNIPPET = """
 from pathlib import Path
@@ -56,18 +56,18 @@ def test_editing_the_expected_file_reruns_it(project):
 def test_a_changed_package_version_invalidates_the_cache(project, monkeypatch):
     project.snippet("a", 'print("a")\n', "a\n")
     statuses(project)
-    real = cache.installed_packages()
+    real = run.installed_packages()
     bumped = tuple(p.replace("tiktoken-", "tiktoken-99.") for p in real)
     assert bumped != real
-    monkeypatch.setattr(cache, "installed_packages", lambda: bumped)
+    monkeypatch.setattr(run, "installed_packages", lambda: bumped)
     assert statuses(project) == ["passed"]
 
 
 def test_a_changed_model_file_hash_invalidates_the_cache(project, monkeypatch):
     project.snippet("a", 'print("a")\n', "a\n")
     statuses(project)
-    real_seed = cache.seed.seed
-    monkeypatch.setattr(cache.seed, "seed", lambda root: {**real_seed(root), "tiktoken/x": "0" * 64})
+    real_seed = seed.seed
+    monkeypatch.setattr(seed, "seed", lambda *args: {**real_seed(*args), "tiktoken/x": "0" * 64})
     assert statuses(project) == ["passed"]
 
 
@@ -75,20 +75,21 @@ def test_failures_are_never_cached(project):
     project.snippet("a", 'print("a")\n', "b\n")
     assert statuses(project) == ["failed"]
     assert statuses(project) == ["failed"]
-    assert not cache.results_dir(project.root).exists() or not any(cache.results_dir(project.root).iterdir())
+    results = cache.results_dir(gate.Project.load(project.root).cache)
+    assert not results.exists() or not any(results.iterdir())
 
 
 def test_independent_snippets_run_at_the_same_time(project, monkeypatch):
     """A rendezvous, not a stopwatch: each run waits at a barrier for the other to start.
     Run one after the other, the first would wait alone and the barrier would break.  (The
     snippets themselves cannot meet: each sandbox has its own /tmp and a read-only project.)"""
-    barrier, real = threading.Barrier(2, timeout=60), runner.run_snippet
+    barrier, real = threading.Barrier(2, timeout=60), run.run
 
     def meet_then_run(*args, **kwargs):
         barrier.wait()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "run_snippet", meet_then_run)
+    monkeypatch.setattr(run, "run", meet_then_run)
     project.snippet("a", 'print("a")\n', "a\n")
     project.snippet("b", 'print("b")\n', "b\n")
     assert [o.status for o in gate.check(project.root, jobs=2)] == ["passed", "passed"]

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from scripts import gate
-from scripts.gate import sandbox
+from scripts.gate.run import sandbox
 from scripts.gate.__main__ import main
 
 
@@ -91,7 +91,7 @@ def test_a_failing_check_run_modifies_nothing(project):
 def test_files_starting_with_underscore_are_not_snippets(project):
     project.snippet("real", 'print("1")\n', "1\n")
     (project.root / "snippets" / "_helper.py").write_text("X = 1\n")
-    assert [t.path.name for t in gate.discover(project.root)] == ["real.py"]
+    assert [t.path.name for t in gate.Project.load(project.root).runnable] == ["real.py"]
 
 
 def test_without_bubblewrap_a_required_sandbox_stops_the_gate_and_auto_says_so_once(project, monkeypatch, capsys):

@@ -1,15 +1,19 @@
-"""The gate's shape holds: the core knows nothing of MkDocs, and the files that decide how a
-target runs are exactly the ones its cache key covers."""
+"""The gate's shape holds: the core knows nothing of MkDocs or of the site's URLs, the
+executor (``run/``) is one folder that imports nothing from the judge side, and the cache
+key is the run itself: every file of that folder, every cap, the sandbox mode."""
 
+import ast
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from scripts import gate
-from scripts.gate import cache, child
+from scripts.gate import cache, run
 from tests.conftest import REPO
 
 GATE = REPO / "scripts" / "gate"
+RUN = GATE / "run"
 
 
 def test_the_core_never_mentions_mkdocs():
@@ -17,11 +21,38 @@ def test_the_core_never_mentions_mkdocs():
     assert found.returncode == 1, found.stdout  # grep: 1 means no line matched
 
 
-def test_the_cache_key_covers_the_whole_child_folder_and_the_host_files_that_run_it():
-    covered = set(cache.run_files())
-    in_child = {p for p in child.FOLDER.rglob("*.py")}
-    assert in_child and in_child <= covered
-    assert {GATE / name for name in ("targets.py", "runner.py", "forkserver.py", "seed.py", "settings.py")} <= covered
+def test_the_core_knows_no_page_urls():
+    """Where the site puts a lab or a page is the site's business (``scripts/site``)."""
+    found = subprocess.run(["grep", "-rnIF", "-e", "labs/{", "-e", "index.html", "-e", "site_pages", str(GATE)],
+                           capture_output=True, text=True)
+    assert found.returncode == 1, found.stdout
+
+
+def imports_of(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_the_executor_imports_nothing_from_the_judge_side():
+    outside = {f"{path.relative_to(RUN)}: {name}" for path in RUN.rglob("*.py") for name in imports_of(path)
+               if name.startswith("scripts") and not name.startswith("scripts.gate.run")}
+    assert not outside
+
+
+def test_the_executor_files_are_exactly_its_folder():
+    on_disk = {p for p in RUN.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert on_disk and set(run.FILES) == on_disk
+
+
+def test_every_package_says_what_lives_there_and_what_it_may_import():
+    for init in (REPO / "scripts").rglob("__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert "import" in doc, f"{init.relative_to(REPO)}: its docstring says nothing of what it may import"
 
 
 @pytest.fixture
@@ -38,19 +69,49 @@ def touched():
         path.write_bytes(data)
 
 
-@pytest.mark.parametrize("path", cache.run_files(), ids=lambda p: p.relative_to(GATE).as_posix())
-def test_touching_a_file_that_decides_how_a_target_runs_changes_every_key(project, touched, path):
+@pytest.mark.parametrize("path", run.FILES, ids=lambda p: p.relative_to(RUN).as_posix())
+def test_touching_any_file_of_the_executor_changes_every_key(project, touched, path):
     project.snippet("a", 'print("a")\n', "a\n")
-    before = cache.environment_fingerprint(project.root)
+    loaded = gate.Project.load(project.root)
+    before = cache.environment_fingerprint(loaded, {})
     touched(path)
-    assert cache.environment_fingerprint(project.root) != before
+    assert cache.environment_fingerprint(loaded, {}) != before
 
 
 def test_after_touching_the_child_code_a_warm_check_reruns_instead_of_saying_all_cached(project, touched):
     project.snippet("a", 'print("a")\n', "a\n")
     assert [o.status for o in gate.check(project.root)] == ["passed"]
     assert [o.status for o in gate.check(project.root)] == ["cached"]
-    touched(child.FOLDER / "sitecustomize.py")
+    touched(RUN / "child" / "sitecustomize.py")
     outcomes = gate.check(project.root)
     assert [o.status for o in outcomes] == ["passed"]
     assert not gate.summary(outcomes).endswith("all cached, nothing rerun")
+
+
+SETTINGS = "[tool.snippets]\ndefault-timeout = 30\n"
+CHANGES = {  # what a maintainer edits -> the same project with that edit
+    "default-timeout": ("pyproject", SETTINGS.replace("30", "1")),
+    "per-file timeout": ("pyproject", SETTINGS + '[tool.snippets.timeout]\n"snippets/a.py" = 1\n'),
+    "memory-mb": ("pyproject", SETTINGS + "memory-mb = 64\n"),
+    "max-processes": ("pyproject", SETTINGS + "max-processes = 1\n"),
+    "max-output-kb": ("pyproject", SETTINGS + "max-output-kb = 1\n"),
+    "sandbox mode": ("env", ("SNIPPET_GATE_SANDBOX", "off")),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_changed_cap_or_sandbox_mode_reruns_the_next_check(project, monkeypatch, change):
+    """The stale pass of issue 21: a lowered cap used to leave a cached pass standing."""
+    if change == "sandbox mode" and run.sandbox.problem():
+        pytest.skip(f"no OS sandbox here to turn off: {run.sandbox.problem()}")
+    (project.root / "pyproject.toml").write_text(SETTINGS)
+    monkeypatch.setenv("SNIPPET_GATE_SANDBOX", "auto")
+    project.snippet("a", 'print("a")\n', "a\n")
+    assert [o.status for o in gate.check(project.root)] == ["passed"]
+    assert [o.status for o in gate.check(project.root)] == ["cached"]
+    where, value = CHANGES[change]
+    if where == "pyproject":
+        (project.root / "pyproject.toml").write_text(value)
+    else:
+        monkeypatch.setenv(*value)
+    assert [o.status for o in gate.check(project.root)] != ["cached"]

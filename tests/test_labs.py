@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from scripts import gate
-from scripts.gate import runner
+from scripts.gate import run
 from scripts.site import labs
 from scripts.site.build_state import BuildState
 from tests.conftest import REPO
@@ -17,11 +17,14 @@ from tests.conftest import REPO
 LABS = [lab.stem for lab in labs.discover(REPO)]
 
 
-def execute(notebook, scratch):
-    """Run a notebook top to bottom in a fresh kernel, offline, in the gate's sandbox."""
+def execute(notebook, scratch, name="tokens"):
+    """Run a notebook top to bottom in a fresh kernel, offline, with the environment the gate
+    gives the lab ``name``."""
     client = NotebookClient(notebook, timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(scratch)}})
-    client.execute(env=runner.environment(REPO, scratch))
+    project = gate.Project.load(REPO)
+    spec = project.target(REPO / "labs" / f"{name}.py").spec(project)
+    client.execute(env=run.environment(spec, scratch))
     return notebook
 
 
@@ -42,7 +45,7 @@ def test_the_download_carries_the_verified_outputs(built_site, name):
 @pytest.mark.parametrize("name", LABS)
 def test_the_download_runs_offline_in_a_fresh_kernel_to_the_same_outputs(built_site, tmp_path, name):
     notebook = nbformat.read(built_site / "labs" / name / f"{name}.ipynb", as_version=4)
-    executed = execute(notebook, tmp_path)
+    executed = execute(notebook, tmp_path, name)
     assert labs.outputs_text(executed) == (REPO / "labs" / f"{name}.out").read_text(encoding="utf-8")
 
 
@@ -87,7 +90,7 @@ def test_a_changed_cell_output_fails_the_gate_with_a_diff_naming_the_lab(project
     [outcome] = gate.check(project.root, [lab])
     assert outcome.status == "failed"
     assert "labs/demo.py: output differs from labs/demo.out" in outcome.detail
-    assert "the lab page labs/demo/" in outcome.detail
+    assert "shown on: the lab built from labs/demo.py" in outcome.detail
     assert "-3\n+2\n" in outcome.detail
 
 

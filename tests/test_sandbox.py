@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts import gate
-from scripts.gate import limits
+from scripts.gate.run import limits
 from tests.conftest import processes_running
 
 MARK = "31337"  # in the command line of every process these snippets leave behind

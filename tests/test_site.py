@@ -1,7 +1,7 @@
 """The real site builds strictly, and every page shows the verified outputs."""
 
 from scripts import gate
-from scripts.gate import pages, settings
+from scripts.gate import pages
 from tests.conftest import REPO
 
 
@@ -17,9 +17,10 @@ def test_the_real_site_builds_with_strict(site_build):
 def test_every_snippet_and_output_is_included_by_a_page():
     """Every snippet with its output, and every module snippets import (it has no output)."""
     included = pages.pages_by_include(REPO)
-    modules = {REPO / rel for rel in settings.load(REPO).modules}
+    project = gate.Project.load(REPO)
+    modules = {REPO / rel for rel in project.settings.modules}
     for snippet in (REPO / "snippets").rglob("*.py"):
-        shown = [snippet] if snippet in modules else [snippet, gate.target_for(REPO, snippet).expected]
+        shown = [snippet] if snippet in modules else [snippet, project.target(snippet).expected]
         for path in shown:
             assert path.relative_to(REPO).as_posix() in included, f"{path} is on no page"
 

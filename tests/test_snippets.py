@@ -5,7 +5,8 @@ import pytest
 from scripts import gate
 from tests.conftest import REPO
 
-SNIPPETS = gate.discover(REPO)
+PROJECT = gate.Project.load(REPO)
+SNIPPETS = PROJECT.runnable
 
 
 def test_there_are_snippets():
@@ -14,6 +15,6 @@ def test_there_are_snippets():
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.rel for s in SNIPPETS])
 def test_snippet_output_matches_expected(snippet):
-    [outcome] = gate.check(REPO, [snippet])
+    [outcome] = gate.check(PROJECT, [snippet])
     assert outcome.ok, outcome.detail
     assert outcome.status in {"passed", "cached"}

@@ -2,26 +2,28 @@
 
 The core, apart from the site: it runs each target (snippet, lab, page doctests) in a
 sandboxed child, compares its output with the committed one, caches passes and updates
-expected outputs.  It knows nothing of the site generator: ``scripts/site`` and the
-hook build on it.
+expected outputs.  It knows nothing of the site generator or its URLs: ``scripts/site``
+and the hook build on it, and may import anything here; nothing here imports them.
 
     python -m scripts.gate check [SNIPPET ...] [--no-cache] [--jobs N] [--root DIR]
     python -m scripts.gate update [SNIPPET ...] [--root DIR]
 
-Layout: ``targets`` (what is checked, and how it runs), ``settings`` (``[tool.snippets]``
-and the environment variables), ``runner`` (one sandboxed run), ``forkserver`` (one import
-of torch, a fork per run), ``cache`` (result cache), ``seed`` (offline model caches),
+Layout: ``run/`` (the executor, one door: ``run(spec) -> Run``, the sandbox, the fork
+server, the caps, and ``child/``, the code inside a run), ``targets`` (what is checked: how
+each kind runs and what its run means), ``project`` (one project loaded once: settings,
+cache folder, targets), ``settings`` (``[tool.snippets]`` and the environment variables),
+``cache`` (result cache keyed on the run itself), ``seed`` (offline model caches),
 ``pages`` (which page includes what), ``report`` (statuses, diffs, summary), ``core``
-(check and update), ``child/`` (what runs inside the sandboxed process).
+(check and update).
 """
 
-from scripts.gate.core import ROOT, check, site_problems, start_fork_server, update
+from scripts.gate.core import check, prepare_fork_servers, site_problems, update
+from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status, summary
 from scripts.gate.seed import SeedError
-from scripts.gate.targets import Kind, Target, discover, doctest_pages, target_for
+from scripts.gate.targets import Kind, Target
 
 __all__ = [
-    "ROOT", "check", "update", "summary", "site_problems", "start_fork_server",
-    "Outcome", "Status", "SnippetError", "SeedError",
-    "Kind", "Target", "discover", "doctest_pages", "target_for",
+    "ROOT", "Project", "check", "update", "summary", "site_problems", "prepare_fork_servers",
+    "Outcome", "Status", "SnippetError", "SeedError", "Kind", "Target",
 ]

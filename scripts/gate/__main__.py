@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.gate import ROOT, SeedError, SnippetError, check, discover, site_problems, summary, update
+from scripts.gate import ROOT, Project, SeedError, SnippetError, check, site_problems, summary, update
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -18,12 +18,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
     args = parser.parse_args(argv)
-    args.root = args.root.resolve()
+    args.project = Project.load(args.root)
     args.only = [p.resolve() for p in args.snippets] or None
-    known = {t.path for t in discover(args.root)}
+    known = {t.path for t in args.project.runnable}
     if args.only and (wrong := [str(p) for p in args.only if p not in known]):
-        parser.error(f"not a snippet under {args.root / 'snippets'} or a lab under {args.root / 'labs'}: "
-                     f"{', '.join(wrong)}")
+        parser.error(f"not a snippet under {args.project.root / 'snippets'} or a lab under "
+                     f"{args.project.root / 'labs'}: {', '.join(wrong)}")
     return args
 
 
@@ -31,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     """Exit 0 if everything passed, 1 on any failure, 2 if the gate could not run at all."""
     args = parse(argv)
     try:
-        outcomes = (update(args.root, args.only, args.jobs) if args.mode == "update"
-                    else check(args.root, args.only, not args.no_cache, args.jobs))
+        outcomes = (update(args.project, args.only, args.jobs) if args.mode == "update"
+                    else check(args.project, args.only, not args.no_cache, args.jobs))
     except (SnippetError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    problems = site_problems(args.root) if args.mode == "check" and not args.only else []
+    problems = site_problems(args.project) if args.mode == "check" and not args.only else []
     print("\n".join([summary(outcomes), *problems]))
     return 0 if all(o.ok for o in outcomes) and not problems else 1
 

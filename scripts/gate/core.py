@@ -1,113 +1,54 @@
-"""Check and update: run each target (or trust a cached pass), compare, report.
+"""Check and update: run each target (or trust a cached pass), judge, report.
 
-``check`` compares a run's stdout byte for byte with the committed expected output and
+``check`` compares a run's output byte for byte with the committed expected output and
 reports a unified diff naming the file and the pages that show it.  ``update`` rewrites
-``.out`` files from real runs.  Nothing here knows about the site generator: its hook, the Make
-targets and the tests all call these same functions.
+``.out`` files from real runs.  Both take a ``Project`` (or its folder) loaded once and pass
+it down; what a target's run is handed and what it means are the target's to say
+(``Target.spec``, ``Target.judge``), and the executor (``run``) does the running.  Nothing
+here knows about the site generator: its hook, the Make targets and the tests all call these
+same functions.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.gate import cache, forkserver, pages, runner, sandbox, seed, settings
-from scripts.gate.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
-from scripts.gate.report import Outcome, SnippetError, Status, drift_report, tail
-from scripts.gate.targets import Kind, Target, discover, doctest_pages, target_for
+from scripts.gate import cache, pages, run, seed, settings
+from scripts.gate.project import ROOT, Project
+from scripts.gate.report import Outcome, SnippetError, Status
+from scripts.gate.targets import Target
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_problem(rel: str, run: runner.Run, timeout: float) -> None:
-    """Raise a SnippetError for a run that hung, reached outside its sandbox, or was lost."""
-    if run.problem:
-        raise SnippetError(f"{rel}: {run.problem}")
-    if run.timed_out:
-        raise SnippetError(f"{rel} hangs: killed after the {timeout:g} s timeout "
-                           f"(raise it under [tool.snippets.timeout] in pyproject.toml if it is just slow)")
-    if run.returncode == NETWORK_EXIT:
-        raise SnippetError(f"{rel} reached for the network, which snippets may not do:\n{tail(run.stderr)}")
-    if run.returncode == WRITE_EXIT:
-        raise SnippetError(f"{rel} tried to write into the project:\n{tail(run.stderr)}")
+Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: no cache)
 
 
-def output_of(rel: str, run: runner.Run, timeout: float) -> bytes:
-    """The run's stdout, or a SnippetError saying exactly why there is no usable output."""
-    run_problem(rel, run, timeout)
-    if run.returncode != 0:
-        hint = ("\n  (a MemoryError here means it hit the memory cap: memory-mb under [tool.snippets] in "
-                "pyproject.toml)") if "MemoryError" in run.stderr else ""
-        raise SnippetError(f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}{hint}")
-    try:
-        run.stdout.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise SnippetError(f"{rel} printed bytes that are not UTF-8 (at byte {err.start}: "
-                           f"{run.stdout[err.start:err.start + 8]!r})") from None
-    if not run.stdout:
-        said = f" but wrote to stderr:\n{tail(run.stderr)}" if run.stderr.strip() else ""
-        raise SnippetError(f"{rel} printed nothing on stdout{said}")
-    return run.stdout
+def ready(project: Project) -> dict[str, str]:
+    """Before any run: find out whether the OS sandbox works here (an error now, not from a
+    worker thread, if it is required and missing), and seed the offline model caches,
+    verified, whether or not results are cached: {cache path: sha256}."""
+    _ = project.sandboxed
+    return seed.seed(project.root)
 
 
-@dataclass
-class Fresh:
-    """One real run: its usable output (or the reason there is none), and the run itself."""
-
-    output: bytes | None
-    error: str
-    run: runner.Run
-    timeout: float
-
-
-def run_fresh(target: Target) -> Fresh:
-    """Run ``target`` once under its timeout; a page's doctests have no "output" to keep."""
-    timeout = settings.load(target.root).timeout(target.rel)
-    run = runner.run_snippet(target.root, target.path, timeout, target.argv())
-    try:
-        if target.kind is Kind.PAGE:
-            run_problem(target.rel, run, timeout)
-            return Fresh(None, "", run, timeout)
-        return Fresh(output_of(target.rel, run, timeout), "", run, timeout)
-    except SnippetError as err:
-        return Fresh(None, str(err), run, timeout)
-
-
-def record_pass(target: Target, key: str | None, run: runner.Run) -> Outcome:
-    """Cache a pass (when caching) with the files it read and what produced its output."""
+def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]) -> Outcome:
+    """Run one target fresh and judge it against its expected output (check mode)."""
+    target, spec, key = todo
+    ran = run.run(spec)
+    verdict = target.judge(ran, target.expected.read_bytes(), target.shown_on(included))
+    if verdict.problem:
+        return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
     if key is not None:
-        cache.record_pass(target.root, target.path, key,
-                          {"modules": run.modules, "weights": run.weights, "python": run.python})
-    return Outcome(target.rel, Status.PASSED, "", run.seconds, run.cpu)
+        cache.record_pass(project.cache, target.rel, key,
+                          {"modules": ran.modules, "weights": ran.weights, "python": ran.python})
+    return Outcome(target.rel, Status.PASSED, "", ran.seconds, ran.cpu)
 
 
-def page_failure(target: Target, run: runner.Run) -> str:
-    """A doctest run prints nothing when every ``>>>`` example still holds."""
-    if run.returncode == 0 and not run.stdout.strip():
-        return ""
-    report = run.stdout.decode("utf-8", "replace") + run.stderr
-    return f"{target.rel}: a >>> example on this page no longer prints what it shows\n{tail(report, 60)}"
-
-
-def run_and_compare(target: Target, key: str | None, included: dict[str, list[str]]) -> Outcome:
-    """Run one target fresh and compare it with its expected output (check mode)."""
-    fresh = run_fresh(target)
-    problem = fresh.error or (page_failure(target, fresh.run) if target.kind is Kind.PAGE else "")
-    if problem:
-        return Outcome(target.rel, Status.FAILED, problem, fresh.run.seconds)
-    if target.kind is not Kind.PAGE and fresh.output != (expected := target.expected.read_bytes()):
-        report = drift_report(target.rel, target.expected_rel, target.shown_on(included), expected, fresh.output)
-        return Outcome(target.rel, Status.FAILED, report, fresh.run.seconds)
-    return record_pass(target, key, fresh.run)
-
-
-def targets_from(root: Path, only: list[Path | Target] | None) -> list[Target]:
+def chosen(project: Project, only: list[Path | Target] | None) -> list[Target]:
     """The targets to check: the given paths (or targets), else every snippet, lab and page."""
     if not only:
-        return discover(root) + doctest_pages(root)
-    return [t if isinstance(t, Target) else target_for(root, t) for t in only]
+        return list(project.targets)
+    return [t if isinstance(t, Target) else project.target(t) for t in only]
 
 
 def missing_expected(target: Target) -> Outcome:
@@ -115,84 +56,84 @@ def missing_expected(target: Target) -> Outcome:
                                               f"missing (create it from a real run with: make update SNIPPET={target.rel})")
 
 
-def check(root: Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,
+def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,
           jobs: int | None = None) -> list[Outcome]:
     """Check targets in parallel; a cached pass is trusted only if its key still matches."""
-    targets = targets_from(root, only)
-    sandbox.enabled()  # say now, not from a worker thread, if the OS sandbox is required and missing
-    models = seed.seed(root)  # the offline model caches, verified, whether or not results are cached
-    fingerprint = cache.environment_fingerprint(root, models) if use_cache else ""
+    project = Project.of(where)
+    targets = chosen(project, only)
+    models = ready(project)
+    fingerprint = cache.environment_fingerprint(project, models) if use_cache else ""
     outcomes, todo = {}, []
     for target in targets:
         if not target.expected.exists():
             outcomes[target.rel] = missing_expected(target)
             continue
-        key = cache.snippet_key(root, target.path, target.expected, fingerprint) if use_cache else None
-        if key and cache.is_fresh(root, target.path, key):
+        spec = target.spec(project)
+        key = cache.key(target, spec, fingerprint) if use_cache else None
+        if key and cache.is_fresh(project.cache, target.rel, key):
             outcomes[target.rel] = Outcome(target.rel, Status.CACHED)
         else:
-            todo.append((target, key))
-    for outcome in run_all(root, todo, jobs or os.cpu_count() or 1):
+            todo.append((target, spec, key))
+    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1):
         outcomes[outcome.snippet] = outcome
     return [outcomes[t.rel] for t in targets]
 
 
-def run_all(root: Path, todo: list[tuple[Target, str | None]], jobs: int) -> list[Outcome]:
+def run_all(project: Project, todo: list[Todo], jobs: int) -> list[Outcome]:
     """Run and compare everything in ``todo`` in the shortest wall time.
 
-    Runs that need the fork server start it first; while it imports (on one core), the
+    Runs that need a fork server start it first; while it imports (on one core), the
     plain runs go one at a time on the other.  Forked runs then share all cores, longest
     timeout first, so a slow one does not start last.
     """
-    included = pages.pages_by_include(root) if todo else {}
-    conf = settings.load(root)
-    forked = sorted((item for item in todo if forkserver.wants(item[0].path)),
-                    key=lambda item: -conf.timeout(item[0].rel))
-    plain = [item for item in todo if item not in forked]
-    compare = lambda item: run_and_compare(*item, included)  # noqa: E731
+    included = pages.pages_by_include(project.root) if todo else {}
+    forked = sorted((item for item in todo if item[1].family), key=lambda item: -item[1].caps.timeout)
+    plain = [item for item in todo if not item[1].family]
+    compare = lambda item: run_and_compare(project, item, included)  # noqa: E731
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(compare, plain))
-    start_fork_server(root, [target.path for target, _ in forked])
+    run.prepare([spec for _, spec, _ in forked])
     with ThreadPoolExecutor(max_workers=1) as alongside, ThreadPoolExecutor(max_workers=jobs) as pool:
         first, then = alongside.map(compare, plain), pool.map(compare, forked)
         return [*first, *then]
 
 
-def start_fork_server(root: Path, paths: list[Path]) -> None:
-    """Start (or keep) the fork servers these targets need, with a snippet's shared environment."""
-    env, packages = runner.environment(root, Path("/nonexistent")), cache.installed_packages()
-    for family in sorted({forkserver.family_of(path) for path in paths} - {None}):
-        forkserver.prepare(root, family, env, packages)
+def prepare_fork_servers(where: Project | Path = ROOT) -> None:
+    """Start the fork servers the project's targets need, without waiting for their imports
+    (a site server keeps them warm for the author's next save)."""
+    project = Project.of(where)
+    run.prepare([target.spec(project) for target in project.targets])
 
 
-def update(root: Path = ROOT, only: list[Path | Target] | None = None, jobs: int | None = None) -> list[Outcome]:
+def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
+           jobs: int | None = None) -> list[Outcome]:
     """Rewrite expected outputs from real runs; refuses in CI, never writes a failed run."""
     if settings.in_ci():
         raise SnippetError("make update rewrites expected outputs and never runs in CI")
-    targets = targets_from(root, only or discover(root))
-    sandbox.enabled()
-    seed.seed(root)
+    project = Project.of(where)
+    targets = chosen(project, only or project.runnable)
+    ready(project)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(update_one, targets))
+        return list(pool.map(lambda target: update_one(project, target), targets))
 
 
-def update_one(target: Target) -> Outcome:
-    fresh = run_fresh(target)
-    if fresh.output is None:
-        return Outcome(target.rel, Status.FAILED, fresh.error, fresh.run.seconds)
-    if target.expected.exists() and target.expected.read_bytes() == fresh.output:
-        return Outcome(target.rel, Status.UNCHANGED, "", fresh.run.seconds)
-    target.expected.write_bytes(fresh.output)
-    return Outcome(target.rel, Status.UPDATED, f"wrote {target.expected_rel}", fresh.run.seconds)
+def update_one(project: Project, target: Target) -> Outcome:
+    ran = run.run(target.spec(project))
+    verdict = target.judge(ran, None)
+    if verdict.problem:
+        return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
+    if verdict.output is None or (target.expected.exists() and target.expected.read_bytes() == verdict.output):
+        return Outcome(target.rel, Status.UNCHANGED, "", ran.seconds)
+    target.expected.write_bytes(verdict.output)
+    return Outcome(target.rel, Status.UPDATED, f"wrote {target.expected_rel}", ran.seconds)
 
 
-def site_problems(root: Path) -> list[str]:
+def site_problems(where: Project | Path = ROOT) -> list[str]:
     """What the strict build refuses besides drift: unused snippet files, missing includes."""
+    root = Project.of(where).root
     included = pages.pages_by_include(root)  # one scan of docs/ serves both checks
     unused = [f"{rel}: no page includes it (show it on a page, or delete it)"
               for rel in pages.unused_files(root, included)]
-    missing = [f"{where}: the included file does not exist" for where in pages.missing_includes(root, included)]
+    missing = [f"{place}: the included file does not exist" for place in pages.missing_includes(root, included)]
     return unused + missing
-
-

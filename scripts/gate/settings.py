@@ -10,7 +10,7 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
   notes_db import search``) and that never run alone: no target, and, like every data file,
   part of every cache key;
 * ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
-  each run's address space, its processes at once, and each of its stdout and stderr.
+  each run (documented, with who enforces each, in ``run/__init__.py``).
 
 From the environment (the only variables the gate itself reads):
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 FALLBACK_TIMEOUT = 90.0
@@ -34,33 +33,6 @@ FALLBACK_TIMEOUT = 90.0
 # packages ship as they are (the others are built from downloaded archives, once per cache).
 ALL_MODELS = ("cl100k_base", "o200k_base", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct")
 MODELS = ("cl100k_base", "all-MiniLM-L6-v2")
-# Fork server families: the import that routes a run to one (the first that matches, in
-# this order), and what that server imports before it forks.  Each list is what every run
-# of its family imports anyway in a plain interpreter, so the provenance line is the same
-# either way: sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with
-# SmolLM2-135M-Instruct (Llama).  A family's server starts only when a run needs it.
-FORK_FAMILIES = {
-    "sentence_transformers": (
-        "torch",
-        "sentence_transformers",
-        "transformers.models.bert.modeling_bert",
-        "transformers.models.bert.tokenization_bert",
-        "transformers.generation.utils",
-        "transformers.masking_utils",
-        "transformers.modeling_layers",
-        "tqdm.contrib.logging",
-    ),
-    "transformers": (
-        "torch",
-        "transformers.models.llama.modeling_llama",
-        "transformers.generation.utils",
-        "transformers.masking_utils",
-        "transformers.modeling_layers",
-        "encodings.unicode_escape",
-    ),
-}
-
-
 @dataclass(frozen=True)
 class Settings:
     """``[tool.snippets]`` of one project, with the defaults filled in."""
@@ -78,18 +50,12 @@ class Settings:
 
 
 def load(root: Path) -> Settings:
-    """The project's settings; re-read only when ``pyproject.toml`` changes on disk."""
-    path = root / "pyproject.toml"
+    """The project's settings (read once per check, update or build: ``Project.load``)."""
     try:
-        stat = path.stat()
-    except OSError:
+        text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    except FileNotFoundError:
         return Settings()
-    return _parse(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)
-def _parse(path: Path, _mtime: int, _size: int) -> Settings:
-    conf = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("snippets", {})
+    conf = tomllib.loads(text).get("tool", {}).get("snippets", {})
     return Settings(
         default_timeout=float(conf.get("default-timeout", FALLBACK_TIMEOUT)),
         timeouts={rel: float(s) for rel, s in conf.get("timeout", {}).items()},
@@ -118,11 +84,8 @@ def forking_enabled() -> bool:
 
 
 def sandbox_mode() -> str:
-    """``auto``, ``require`` or ``off`` (``SNIPPET_GATE_SANDBOX``); anything else is an error."""
-    mode = os.environ.get("SNIPPET_GATE_SANDBOX", "auto")
-    if mode not in ("auto", "require", "off"):
-        raise ValueError(f"SNIPPET_GATE_SANDBOX={mode!r}: use auto, require or off")
-    return mode
+    """``auto``, ``require`` or ``off`` (``SNIPPET_GATE_SANDBOX``; ``run.sandbox.enabled`` refuses anything else)."""
+    return os.environ.get("SNIPPET_GATE_SANDBOX", "auto")
 
 
 def in_ci() -> bool:

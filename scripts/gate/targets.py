@@ -3,13 +3,13 @@
 * a **snippet** (``snippets/**/*.py``) runs as a script; its stdout must equal the ``.out``
   beside it;
 * a **lab** (``labs/*.py``, a jupytext percent notebook) runs cell by cell through
-  ``child/lab_exec.py``; its cell outputs must equal ``labs/<name>.out``;
+  ``run/child/lab_exec.py``; its cell outputs must equal ``labs/<name>.out``;
 * a **page** (``docs/**/*.md`` with ``>>>`` sessions) runs through ``doctest``; the expected
   output is in the page itself.
 
-Everything else (the runner, the cache, the reports, the site's banners) asks a target, so
-adding a kind means editing this file only.  This file decides how a target runs, so it is
-part of every cache key.
+A target says how it runs (``spec``: a ``RunSpec`` for the executor) and what a run of it
+means (``judge``).  Everything else (the core, the cache, the reports, the site) asks a
+target, so adding a kind means editing this file only.
 """
 
 from __future__ import annotations
@@ -17,17 +17,95 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from scripts.gate import child, settings
+from scripts.gate import seed
+from scripts.gate.report import drift_report, tail
+from scripts.gate.run import Caps, Run, RunSpec, Stop, family_of
+from scripts.gate.run.child import FOLDER as CHILD
+from scripts.gate.run.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
 
-DOCTEST_ARGV = ["-m", "doctest", "-o", "NORMALIZE_WHITESPACE"]
-LAB_EXECUTOR = child.FOLDER / "lab_exec.py"
+if TYPE_CHECKING:
+    from scripts.gate.project import Project
+
+DOCTEST_ARGV = ("-m", "doctest", "-o", "NORMALIZE_WHITESPACE")
+LAB_EXECUTOR = CHILD / "lab_exec.py"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a run of a target means: its usable output (None: nothing to keep, as for a page's
+    doctests, or none could be had) and the problem, if any, in words naming the file."""
+
+    output: bytes | None
+    problem: str = ""
+
+
+def stop_problem(rel: str, run: Run) -> str:
+    """Why a run gave no output to judge: stopped by a cap, lost, or it reached outside."""
+    caps = run.spec.caps if run.spec else None
+    said = {
+        Stop.TIMEOUT: lambda: (f"{rel} hangs: killed after the {caps.timeout:g} s timeout (raise it under "
+                               "[tool.snippets.timeout] in pyproject.toml if it is just slow)"),
+        Stop.OUTPUT: lambda: (f"{rel}: printed more than {caps.max_output_kb} KB on stdout or stderr; stopped "
+                              "(raise max-output-kb under [tool.snippets] in pyproject.toml if that much is meant)"),
+        Stop.LOST: lambda: f"{rel}: {run.detail}",
+    }
+    if run.stop in said:
+        return said[run.stop]()
+    if run.returncode == NETWORK_EXIT:
+        return f"{rel} reached for the network, which snippets may not do:\n{tail(run.stderr)}"
+    if run.returncode == WRITE_EXIT:
+        return f"{rel} tried to write into the project:\n{tail(run.stderr)}"
+    return ""
+
+
+def printed_output(rel: str, run: Run) -> Verdict:
+    """A script's or a lab's stdout, or why it is not usable (raised, not UTF-8, empty)."""
+    if run.returncode != 0:
+        hint = ("\n  (a MemoryError here means it hit the memory cap: memory-mb under [tool.snippets] in "
+                "pyproject.toml)") if "MemoryError" in run.stderr else ""
+        return Verdict(None, f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}{hint}")
+    try:
+        run.stdout.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Verdict(None, f"{rel} printed bytes that are not UTF-8 (at byte {err.start}: "
+                             f"{run.stdout[err.start:err.start + 8]!r})")
+    if not run.stdout:
+        said = f" but wrote to stderr:\n{tail(run.stderr)}" if run.stderr.strip() else ""
+        return Verdict(None, f"{rel} printed nothing on stdout{said}")
+    return Verdict(run.stdout)
+
+
+def doctest_report(rel: str, run: Run) -> Verdict:
+    """A doctest run prints nothing when every ``>>>`` example still holds; no output to keep."""
+    if run.returncode == 0 and not run.stdout.strip():
+        return Verdict(None)
+    report = run.stdout.decode("utf-8", "replace") + run.stderr
+    return Verdict(None, f"{rel}: a >>> example on this page no longer prints what it shows\n{tail(report, 60)}")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How one kind of target runs, where its expected output is, and what a run means."""
+
+    argv: Callable[[Path], tuple[str, ...]]
+    expected: Callable[[Path], Path]
+    verdict: Callable[[str, Run], Verdict]
 
 
 class Kind(Enum):
     SNIPPET = "snippet"
     LAB = "lab"
     PAGE = "page"
+
+
+RULES = {
+    Kind.SNIPPET: Rules(lambda path: (str(path),), lambda path: path.with_suffix(".out"), printed_output),
+    Kind.LAB: Rules(lambda path: (str(LAB_EXECUTOR), str(path)), lambda path: path.with_suffix(".out"),
+                    printed_output),
+    Kind.PAGE: Rules(lambda path: (*DOCTEST_ARGV, str(path)), lambda path: path, doctest_report),
+}
 
 
 @dataclass(frozen=True)
@@ -46,52 +124,48 @@ class Target:
     @property
     def expected(self) -> Path:
         """Where the expected output lives: the ``.out`` beside it, or the page itself."""
-        return self.path if self.kind is Kind.PAGE else self.path.with_suffix(".out")
+        return RULES[self.kind].expected(self.path)
 
     @property
     def expected_rel(self) -> str:
         return self.expected.relative_to(self.root).as_posix()
 
-    def argv(self) -> list[str]:
+    def argv(self) -> tuple[str, ...]:
         """What follows ``python`` to run it (in a new interpreter or a fork alike)."""
-        where = str(self.path.resolve())
-        if self.kind is Kind.PAGE:
-            return [*DOCTEST_ARGV, where]
-        return [str(LAB_EXECUTOR), where] if self.kind is Kind.LAB else [where]
+        return RULES[self.kind].argv(self.path)
+
+    def spec(self, project: Project) -> RunSpec:
+        """Everything its run is handed: argv, the seeded caches, its caps, what it may read."""
+        conf = project.settings
+        caps = Caps(conf.timeout(self.rel), conf.memory_mb, conf.max_processes, conf.max_output_kb)
+        return RunSpec(argv=self.argv(), env=tuple(sorted(seed.snippet_env(project.root).items())), caps=caps,
+                       readable=(project.root, project.cache),
+                       family=family_of(self.path) if project.forking else None, sandboxed=project.sandboxed)
+
+    def judge(self, run: Run, expected: bytes | None, shown_on: list[str] = ()) -> Verdict:
+        """What ``run`` means for this target; with ``expected``, a difference is a problem
+        (a diff naming the file and ``shown_on``, where a reader sees it)."""
+        if problem := stop_problem(self.rel, run):
+            return Verdict(None, problem)
+        verdict = RULES[self.kind].verdict(self.rel, run)
+        if verdict.problem or verdict.output is None or expected is None or verdict.output == expected:
+            return verdict
+        return Verdict(verdict.output, drift_report(self.rel, self.expected_rel, shown_on, expected, verdict.output))
 
     def shown_on(self, included: dict[str, list[str]]) -> list[str]:
         """Where a reader sees its output, in words for a report (``included``: pages.pages_by_include)."""
-        if self.kind is Kind.LAB:
-            return [f"the lab page labs/{self.path.stem}/ and its download {self.path.stem}.ipynb"]
-        if self.kind is Kind.PAGE:
-            return [self.rel]
-        return included.get(self.expected_rel, [])
-
-    def site_pages(self, included: dict[str, list[str]]) -> list[str]:
-        """The pages (paths under ``docs/``, as the site names them) that show its output."""
-        if self.kind is Kind.LAB:
-            return [f"labs/{self.path.stem}.ipynb"]  # the notebook built from it
-        pages = {self.rel} if self.kind is Kind.PAGE else {*included.get(self.rel, []),
-                                                           *included.get(self.expected_rel, [])}
-        return sorted(Path(page).relative_to("docs").as_posix() for page in pages)
+        if self.kind is Kind.SNIPPET:
+            return included.get(self.expected_rel, [])
+        return [self.rel] if self.kind is Kind.PAGE else [f"the lab built from {self.rel} (page and download)"]
 
 
-def target_for(root: Path, path: Path) -> Target:
-    """The target at ``path``: a page if Markdown, a lab if directly under ``labs/``, else a snippet."""
-    root, path = root.resolve(), path.resolve()
-    if path.suffix == ".md":
-        return Target(root, path, Kind.PAGE)
-    return Target(root, path, Kind.LAB if path.parent == root / "labs" else Kind.SNIPPET)
-
-
-def discover(root: Path) -> list[Target]:
+def discover(root: Path, modules: tuple[str, ...]) -> list[Target]:
     """Every snippet (``snippets/**/*.py``), then every lab (``labs/*.py``); ``_name`` and the
     ``modules`` of ``[tool.snippets]`` (imported by snippets, never run alone) excepted."""
-    root = root.resolve()
-    modules = {root / rel for rel in settings.load(root).modules}
-    if missing := sorted(str(p.relative_to(root)) for p in modules if not p.is_file()):
+    imported = {root / rel for rel in modules}
+    if missing := sorted(str(p.relative_to(root)) for p in imported if not p.is_file()):
         raise FileNotFoundError(f"pyproject.toml [tool.snippets] modules: no such file {missing}")
-    runnable = lambda p: not p.name.startswith("_") and p not in modules  # noqa: E731
+    runnable = lambda p: not p.name.startswith("_") and p not in imported  # noqa: E731
     snippets = sorted(p for p in (root / "snippets").rglob("*.py") if runnable(p))
     labs = sorted(p for p in (root / "labs").glob("*.py") if runnable(p))
     return [Target(root, p, Kind.SNIPPET) for p in snippets] + [Target(root, p, Kind.LAB) for p in labs]
@@ -99,16 +173,5 @@ def discover(root: Path) -> list[Target]:
 
 def doctest_pages(root: Path) -> list[Target]:
     """Pages under ``docs/`` that show an interactive ``>>>`` session."""
-    root = root.resolve()
     return [Target(root, p, Kind.PAGE) for p in sorted((root / "docs").rglob("*.md"))
             if any(line.lstrip().startswith(">>> ") for line in p.read_text(encoding="utf-8").splitlines())]
-
-
-def data_files(root: Path) -> list[Path]:
-    """Every file under ``snippets/`` and ``labs/`` that is no target's source or expected
-    output: what any run may read.  The cache key hashes them all, a sound rule that needs
-    no tracking of reads (which a subprocess, sqlite or a ``.pyc`` would slip past)."""
-    root = root.resolve()
-    own = {path for target in discover(root) for path in (target.path, target.expected)}
-    return sorted(p for folder in ("snippets", "labs") for p in (root / folder).rglob("*")
-                  if p.is_file() and p not in own)

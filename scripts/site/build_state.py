@@ -12,22 +12,23 @@ import re
 import sys
 from pathlib import Path
 
-from scripts.gate import (Outcome, SeedError, SnippetError, Target, check, discover, doctest_pages, site_problems,
-                          start_fork_server, summary, target_for)
+from scripts.gate import (Kind, Outcome, Project, SeedError, SnippetError, Target, check, prepare_fork_servers,
+                          site_problems, summary)
 from scripts.gate import cache, pages
-from scripts.site import lab_css, provenance
+from scripts.site import lab_css, labs, provenance
 
 DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
               "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
 
 
 class BuildState:
-    """The last build's verdicts: ``drifting`` maps a page (path under ``docs/``) to its
-    failing targets; ``records`` maps each passed target to what produced its output."""
+    """The last build's project and verdicts: ``drifting`` maps a page (path under ``docs/``)
+    to its failing targets; ``records`` maps each passed target to what produced its output."""
 
     def __init__(self, serving: bool = False):
         self.serving = serving
         self.dirty = False  # ``mkdocs serve --dirty``: a build may skip pages
+        self.project: Project | None = None  # loaded once per build
         self.drifting: dict[str, list[str]] = {}
         self.records: dict[str, dict] = {}
         self.lab_styles = lab_css.Collector()  # a new one each build
@@ -37,18 +38,19 @@ class BuildState:
         self.lab_styles = lab_css.Collector()
         from mkdocs.exceptions import PluginError
 
-        if self.serving:  # start importing now, for the author's next save
-            keep_fork_server_warm(root)
         try:
-            outcomes, problems = check(root), site_problems(root)
+            project = self.project = Project.load(root)
+            if self.serving:  # start importing now, for the author's next save
+                prepare_fork_servers(project)
+            outcomes, problems = check(project), site_problems(project)
         except SeedError as err:  # a missing or tampered model file: say which, no traceback
             raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
         except SnippetError as err:  # e.g. the OS sandbox is required and missing
             raise PluginError(f"snippet gate could not run: {err}") from None
         failed = [o for o in outcomes if not o.ok]
-        self.drifting = failing_pages(root, failed)
+        self.drifting = failing_pages(project, failed)
         self.records = {o.snippet: provenance.describe(root, **ran) for o in outcomes
-                        if o.ok and (ran := cache.provenance(root, root / o.snippet))}
+                        if o.ok and (ran := cache.provenance(project.cache, o.snippet))}
         tally = summary(outcomes)
         report = "\n".join([tally, *problems])
         logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
@@ -82,19 +84,21 @@ class BuildState:
         return provenance.html(record) if record else ""
 
 
-def failing_pages(root: Path, failed: list[Outcome]) -> dict[str, list[str]]:
+def failing_pages(project: Project, failed: list[Outcome]) -> dict[str, list[str]]:
     """Pages (paths under ``docs/``) mapped to the failing targets they show."""
-    included = pages.pages_by_include(root) if failed else {}
+    included = pages.pages_by_include(project.root) if failed else {}
     result: dict[str, list[str]] = {}
     for outcome in failed:
-        for page in target_for(root, root / outcome.snippet).site_pages(included):
+        for page in site_pages(project.target(project.root / outcome.snippet), included):
             result.setdefault(page, []).append(outcome.snippet)
     return result
 
 
-def keep_fork_server_warm(root: Path) -> None:
-    """While serving, have the fork server ready before the author's next save, so editing a
-    model-using snippet reruns it in a fork instead of paying the import again.  It imports
-    in its own process; the build does not wait for it."""
-    targets: list[Target] = discover(root) + doctest_pages(root)
-    start_fork_server(root, [t.path for t in targets])
+def site_pages(target: Target, included: dict[str, list[str]]) -> list[str]:
+    """The pages (paths under ``docs/``, as the site names them) that show a target's output:
+    a lab's notebook page, a page with ``>>>`` sessions itself, the pages including a snippet."""
+    if target.kind is Kind.LAB:
+        return [labs.notebook_page(target.path)]
+    pages_ = {target.rel} if target.kind is Kind.PAGE else {*included.get(target.rel, []),
+                                                            *included.get(target.expected_rel, [])}
+    return sorted(Path(page).relative_to("docs").as_posix() for page in pages_)

@@ -14,8 +14,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from scripts.gate import Kind, Target, discover as discover_targets
-from scripts.gate.child.lab_exec import parse_expected, section
+from scripts.gate import Kind, Project, Target
+from scripts.gate.run.child.lab_exec import parse_expected, section
 from scripts.gate.settings import cache_root
 from scripts.site import memo
 
@@ -27,7 +27,12 @@ KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 def discover(root: Path) -> list[Path]:
     """Every lab source (``labs/*.py`` not starting with ``_``), as the gate finds them."""
-    return [t.path for t in discover_targets(root) if t.kind is Kind.LAB]
+    return [t.path for t in Project.load(root).targets if t.kind is Kind.LAB]
+
+
+def notebook_page(lab: Path) -> str:
+    """The page (path under ``docs/``) the site builds from ``labs/<name>.py``: its notebook."""
+    return f"labs/{lab.stem}.ipynb"
 
 
 def expected_of(lab: Path) -> Path:
@@ -98,7 +103,7 @@ def build(root: Path) -> dict[str, Path]:
 def notebook_inputs(lab: Path) -> list[str]:
     """Everything a lab's notebook is made from: its source, its verified outputs, and the
     code and versions that join them."""
-    from scripts.gate.child import lab_exec
+    from scripts.gate.run.child import lab_exec
 
     return [lab.name, lab.read_text(encoding="utf-8"), expected_of(lab).read_text(encoding="utf-8"),
             memo.source_of(__file__), memo.source_of(lab_exec.__file__),

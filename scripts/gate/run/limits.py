@@ -1,7 +1,6 @@
-"""Caps a run cannot lift: how many processes it has at once, and how much it prints.
+"""The process cap, which the kernel enforces: how many processes a run has at once.
 
-The address space is capped inside the child (``child/sitecustomize.py``, ``RLIMIT_AS``).
-The process count needs a pids cgroup: ``RLIMIT_NPROC`` is not enforced for root, nor in a
+The other caps are enforced elsewhere (the table in ``run/__init__.py``).  The process count needs a pids cgroup: ``RLIMIT_NPROC`` is not enforced for root, nor in a
 user namespace that root created.  Where a pids cgroup is writable (cgroup v1's ``pids``
 controller, or a cgroup v2 folder that delegates ``pids``), each run gets its own group
 with ``pids.max`` set, entered before the sandbox starts; elsewhere the gate says once that
@@ -20,7 +19,6 @@ import time
 from pathlib import Path
 
 _ids = itertools.count(1)
-OUTPUT = "output"  # what a run that printed too much returns instead of its output
 ENTER = 'echo $$ > "$0/cgroup.procs" && exec "$@"'  # sh: join the group, then become the command
 
 
@@ -149,8 +147,3 @@ class ProcessCap:
     def close(self) -> None:
         if self.group:
             remove(self.group)
-
-
-def too_much_output(max_output_kb: int) -> str:
-    return (f"printed more than {max_output_kb} KB on stdout or stderr; stopped (raise max-output-kb "
-            "under [tool.snippets] in pyproject.toml if that much is meant)")

@@ -13,9 +13,9 @@ Each snippet, lab, page session and the fork server run under ``bwrap`` with:
 * **a process cap** — where a pids cgroup is writable (``limits.py``).
 
 The Python guard in ``child/sitecustomize.py`` stays as the friendly first message.
-``SNIPPET_GATE_SANDBOX`` chooses: ``auto`` (default: use it if it works here, else say so
-once and run with the Python guard only), ``require`` (refuse to run without it; CI sets
-this), ``off``.
+``enabled(mode)`` turns ``SNIPPET_GATE_SANDBOX`` into a spec's ``sandboxed``: ``auto``
+(default: use it if it works here, else say so once and run with the Python guard only),
+``require`` (refuse to run without it; CI sets this), ``off``.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.gate import settings
-from scripts.gate.report import SnippetError
+from scripts.gate.run.environment import CHILD
+
+MODES = ("auto", "require", "off")
 
 
-class SandboxUnavailable(SnippetError):
+class SandboxUnavailable(RuntimeError):
     """``SNIPPET_GATE_SANDBOX=require`` and no working bubblewrap here; the message says why."""
 
 
@@ -63,9 +64,10 @@ def _said_once(why: str) -> None:
     print(f"snippet gate: no OS sandbox ({why}); runs are guarded by Python hooks only", file=sys.stderr)
 
 
-def enabled() -> bool:
-    """Whether runs go through bwrap; raises if it is required and cannot work here."""
-    mode = settings.sandbox_mode()
+def enabled(mode: str) -> bool:
+    """Whether runs go through bwrap in this ``mode``; raises if it is required and cannot work here."""
+    if mode not in MODES:
+        raise SandboxUnavailable(f"SNIPPET_GATE_SANDBOX={mode!r}: use auto, require or off")
     if mode == "off":
         return False
     why = problem()
@@ -76,14 +78,14 @@ def enabled() -> bool:
     return not why
 
 
-def wrap(command: list[str], readable: list[Path], writable: list[Path], cwd: Path) -> list[str]:
-    """``command`` run inside a fresh sandbox (or as it is, if the sandbox is off).
+def wrap(command: list[str], readable: tuple[Path, ...], writable: list[Path], cwd: Path, sandboxed: bool) -> list[str]:
+    """``command`` run inside a fresh sandbox (or as it is, if not ``sandboxed``).
 
     ``readable`` folders (the project, the caches) and the ``runtime`` are bound read-only
     again after the private ``/tmp`` hides them, in case they live under ``/tmp`` (tests,
     CI clones); ``writable`` ones are the run's own.  Inherited descriptors pass through unchanged.
     """
-    if not enabled():
+    if not sandboxed:
         return command
     shown = dict.fromkeys(folder.resolve() for folder in [*runtime(), *readable] if folder.exists())
     binds = [arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder))]
@@ -91,14 +93,7 @@ def wrap(command: list[str], readable: list[Path], writable: list[Path], cwd: Pa
     return [shutil.which("bwrap"), *base_args(), *binds, "--chdir", str(cwd), "--", *command]
 
 
-def readable(root: Path) -> list[Path]:
-    """The project and its caches, which may live under ``/tmp`` (a test project)."""
-    return [root.resolve(), settings.cache_root(root)]
-
-
 def runtime() -> list[Path]:
     """What every run needs to see, also when it lives under ``/tmp`` (a CI clone with its
     venv): the Python running the gate (venv and base installation) and the child code."""
-    from scripts.gate import child
-
-    return [Path(sys.prefix), Path(sys.base_prefix), child.FOLDER]
+    return [Path(sys.prefix), Path(sys.base_prefix), CHILD]

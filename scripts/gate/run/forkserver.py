@@ -1,17 +1,16 @@
-"""The gate's side of the fork server (``child/forkserver_main.py``).
+"""The fork transport: the gate's side of the fork server (``child/forkserver_main.py``).
 
 Importing torch and sentence-transformers costs each snippet process about six seconds
 here, more than the snippet itself.  A fork server pays it once: it imports them, then
-forks one child per snippet.  A child is still its own process, with fresh globals, its
-own working directory, environment, timeout and the sandbox, so the isolation of a plain
-run is kept; only the import is shared, read-only, from before any snippet ran.
+forks one child per run.  A child is still its own process, with fresh globals, its own
+working directory, environment, timeout and the sandbox, so the isolation of a plain run is
+kept; only the import is shared, read-only, from before any snippet ran.
 
-There is one server per family in ``settings.FORK_FAMILIES``: runs that import
-``sentence_transformers``, and runs that import ``transformers``.  Each server preloads only
-what every run of its family imports anyway, so what a run loads, and its provenance line,
-are the same as in a plain run.  Other runs, a machine without ``fork``,
-``SNIPPET_GATE_FORK=0`` and a server that failed to start all use the plain
-one-process-per-run path.
+There is one server per family in ``FAMILIES``: runs that import ``sentence_transformers``,
+and runs that import ``transformers``.  Each server preloads only what every run of its
+family imports anyway, so what a run loads, and its provenance line, are the same as in a
+plain run.  A server is keyed on everything its imports and its sandbox depend on
+(``server_key``); a spec with another key gets a new server.
 """
 
 from __future__ import annotations
@@ -32,9 +31,35 @@ import threading
 import time
 from pathlib import Path
 
-from scripts.gate import child, limits, sandbox, settings
+from scripts.gate.run import limits, sandbox
+from scripts.gate.run.environment import CHILD, FILES, environment, installed_packages, with_record
+from scripts.gate.run.spec import Run, RunSpec, Stop
 
-MAIN = child.FOLDER / "forkserver_main.py"
+MAIN = CHILD / "forkserver_main.py"
+# The import that routes a run to a family (the first that matches, in this order), and what
+# that server imports before it forks.  Each list is what every run of its family imports
+# anyway in a plain interpreter, so the provenance line is the same either way:
+# sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with SmolLM2 (Llama).
+FAMILIES = {
+    "sentence_transformers": (
+        "torch",
+        "sentence_transformers",
+        "transformers.models.bert.modeling_bert",
+        "transformers.models.bert.tokenization_bert",
+        "transformers.generation.utils",
+        "transformers.masking_utils",
+        "transformers.modeling_layers",
+        "tqdm.contrib.logging",
+    ),
+    "transformers": (
+        "torch",
+        "transformers.models.llama.modeling_llama",
+        "transformers.generation.utils",
+        "transformers.masking_utils",
+        "transformers.modeling_layers",
+        "encodings.unicode_escape",
+    ),
+}
 IMPORT_LINE = re.compile(r"^\s*(?:>>>\s*)?(?:from|import)\s+([A-Za-z_]\w*)", re.M)
 
 
@@ -60,16 +85,9 @@ def imported_names(path: Path) -> set[str]:
 
 
 def family_of(path: Path) -> str | None:
-    """Which fork server runs this target (``settings.FORK_FAMILIES``), or None: a plain run."""
-    if not settings.forking_enabled():
-        return None
+    """Which fork server would run this file (``FAMILIES``), by what it imports; None: none."""
     names = imported_names(path)
-    return next((anchor for anchor in settings.FORK_FAMILIES if anchor in names), None)
-
-
-def wants(path: Path) -> bool:
-    """Whether this target runs in a fork of a server (see the module docstring)."""
-    return family_of(path) is not None
+    return next((anchor for anchor in FAMILIES if anchor in names), None)
 
 
 def parse_reply(line: bytes) -> dict | None:
@@ -88,20 +106,18 @@ def parse_reply(line: bytes) -> dict | None:
 class ForkServer:
     """One running server and the requests in flight to it."""
 
-    def __init__(self, env: dict[str, str], key: str, preload: tuple[str, ...] = (),
-                 readable: tuple[Path, ...] = (), max_processes: int = 256):
+    def __init__(self, spec: RunSpec, key: str, preload: tuple[str, ...] = ()):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
         home, self.runs = self.folder / "home", self.folder / "runs"
         home.mkdir()
         self.runs.mkdir(mode=0o311)  # a child may enter its own run folder, never list the others
-        env = {**env, "HOME": str(home), "TMPDIR": str(home), "MPLCONFIGDIR": str(home), "SNIPPET_GATE_DEPS": ""}
         reply_r, reply_w = os.pipe()
-        self.cap = limits.ProcessCap(max_processes)
+        self.cap = limits.ProcessCap(spec.caps.max_processes)
         command = self.cap.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), *preload],
-                                                   list(readable), [self.folder], home)
+                                                   spec.readable, [self.folder], home, spec.sandboxed)
         with open(self.folder / "server.log", "wb") as log:
-            self.proc = subprocess.Popen(command, cwd=home, env=env, stdin=subprocess.PIPE, stdout=log, stderr=log,
-                                         pass_fds=(reply_w,), start_new_session=True)
+            self.proc = subprocess.Popen(command, cwd=home, env=environment(spec, home), stdin=subprocess.PIPE,
+                                         stdout=log, stderr=log, pass_fds=(reply_w,), start_new_session=True)
         os.close(reply_w)
         self.replies = os.fdopen(reply_r, "rb")
         self.issued, self.lock = 0, threading.Lock()
@@ -155,49 +171,63 @@ class ForkServer:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
             self.proc.stdin.flush()
 
-    def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path,
-            timeout: float, max_output: int) -> tuple[int | None, bool, float] | str | None:
-        """(returncode, timed_out, CPU seconds) of one run; None if the server could not take it (the
-        caller runs it plainly); a string if the gate stopped it (``limits.OUTPUT``, or the
-        server broke its protocol)."""
+    def run(self, spec: RunSpec) -> Run | None:
+        """One run in a fork, in a folder inside the server's sandbox; None if the server
+        could not take it (the caller runs it plainly)."""
         if not self.wait_ready():
             return None
+        with tempfile.TemporaryDirectory(prefix="run-", dir=self.runs) as tmp:
+            scratch, record, out, err = (Path(tmp) / name for name in ("scratch", "record.json", "stdout", "stderr"))
+            scratch.mkdir()
+            request = {"argv": list(spec.argv), "cwd": str(scratch), "env": environment(spec, scratch, record),
+                       "stdout": str(out), "stderr": str(err)}
+            ended = self.request(request, spec.caps.timeout, (out, err), spec.caps.max_output_kb * 1024)
+            if ended is None or isinstance(ended, Run):
+                return ended
+            (returncode, cpu), stderr = ended, err.read_bytes().decode("utf-8", "replace")
+            return with_record(Run(out.read_bytes(), stderr, returncode, via="fork", cpu=cpu), record)
+
+    def request(self, request: dict, timeout: float, outputs: tuple[Path, Path],
+                max_output: int) -> tuple[int, float] | Run | None:
+        """(returncode, CPU seconds) of a child that ended by itself; a ``Run`` saying why it
+        was stopped (timeout, output cap, protocol lost); None if the server could not take it."""
         box = queue.Queue()
         with self.lock:
             self.issued += 1
             request_id = self.issued
             self.waiting[request_id] = box
         try:
-            self.send({"id": request_id, "argv": argv, "cwd": str(cwd), "env": env,
-                       "stdout": str(out), "stderr": str(err)})
+            self.send({"id": request_id, **request})
             started = box.get(timeout=60)
             if "pid" not in started:
-                return started.get("problem")
-            done, stopped = self.watch(request_id, box, timeout, (out, err), max_output)
+                return lost(started["problem"]) if "problem" in started else None
+            done, stop = self.watch(request_id, box, timeout, outputs, max_output)
             if "returncode" not in done:  # lost: make sure the child is gone too
                 self.send({"kill": request_id})
-                return done.get("problem") or done.get("error", "the fork server gave no exit code")
-            return limits.OUTPUT if stopped == "output" else (done["returncode"], stopped == "timeout", done.get("cpu", 0.0))
+                return lost(done.get("problem") or done.get("error", "the fork server gave no exit code"))
+            if stop is not Stop.NONE:
+                return Run(returncode=done["returncode"], stop=stop, via="fork", cpu=done.get("cpu", 0.0))
+            return done["returncode"], done.get("cpu", 0.0)
         except (BrokenPipeError, OSError):
             return None
         except queue.Empty:
-            return "the fork server stopped answering"
+            return lost("the fork server stopped answering")
         finally:
             self.waiting.pop(request_id, None)
 
     def watch(self, request_id: int, box: queue.Queue, timeout: float, outputs: tuple[Path, Path],
-              max_output: int) -> tuple[dict, str]:
+              max_output: int) -> tuple[dict, Stop]:
         """Wait for the child's end; stop it at the wall-clock ``timeout`` or once a file it
-        prints to grows past ``max_output``: (final message, "" | "timeout" | "output")."""
+        prints to grows past ``max_output``: (final message, why it was stopped)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return box.get(timeout=min(0.1, max(deadline - time.monotonic(), 0.001))), ""
+                return box.get(timeout=min(0.1, max(deadline - time.monotonic(), 0.001))), Stop.NONE
             except queue.Empty:
                 big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
                 if big or time.monotonic() >= deadline:
                     self.send({"kill": request_id})
-                    return box.get(timeout=60), "output" if big else "timeout"
+                    return box.get(timeout=60), Stop.OUTPUT if big else Stop.TIMEOUT
 
     def close(self) -> None:
         try:
@@ -210,44 +240,40 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_servers: dict[tuple[Path, str], ForkServer] = {}
+def lost(why: str) -> Run:
+    return Run(stop=Stop.LOST, detail=why, via="fork")
+
+
+_servers: dict[str, ForkServer] = {}  # family -> its running server (one at a time)
 _guard = threading.Lock()
 
 
-PER_RUN = {"HOME", "TMPDIR", "MPLCONFIGDIR", "SNIPPET_GATE_DEPS"}
+def server_key(spec: RunSpec) -> str:
+    """Everything the server's imports and sandbox depend on: a change means a new server.
+    What differs per run (argv, the timeout, the output cap) is in each request instead."""
+    shared = sorted(environment(spec, Path("/")).items())  # the per-run folders left at a placeholder
+    facts = json.dumps([shared, spec.caps.max_processes, spec.sandboxed, FAMILIES[spec.family],
+                        installed_packages(), sys.version])
+    return hashlib.sha256(b"".join(p.read_bytes() for p in FILES) + facts.encode()).hexdigest()
 
 
-def server_key(env: dict[str, str], packages: tuple[str, ...], preload: tuple[str, ...]) -> str:
-    """What the server's imports depend on: a change means a new server."""
-    files = sorted(p for p in child.FOLDER.glob("*.py")) + [Path(__file__)]
-    shared = sorted((k, v) for k, v in env.items() if k not in PER_RUN)
-    facts = json.dumps([shared, packages, preload, sys.version])
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files) + facts.encode()).hexdigest()
-
-
-def prepare(root: Path, family: str, env: dict[str, str], packages: tuple[str, ...]) -> None:
-    """Start the ``family`` server for ``root`` now (it imports in the background while other
-    snippets run), or keep the one already running if nothing it depends on changed."""
-    conf, preload = settings.load(root), settings.FORK_FAMILIES[family]
-    key = server_key(env, packages, preload)
+def prepare(spec: RunSpec) -> ForkServer:
+    """The server for ``spec`` (its family, its key), started now if none runs: it imports in
+    the background while other runs go on.  A server with another key is replaced."""
+    key = server_key(spec)
     with _guard:
-        current = _servers.get((root, family))
+        current = _servers.get(spec.family)
         if current and current.key == key and current.proc.poll() is None:
-            return
-        for other in [k for k in _servers if k[0] != root or k[1] == family]:  # one project at a time
-            _servers.pop(other).close()
-        _servers[root, family] = ForkServer(env, key, preload, tuple(sandbox.readable(root)), conf.max_processes)
-
-
-def server_for(root: Path, path: Path) -> ForkServer | None:
-    """The running server of ``path``'s family, if any."""
-    family = family_of(path)
-    with _guard:
-        return _servers.get((root, family)) if family else None
+            return current
+        if current:
+            current.close()
+        _servers[spec.family] = ForkServer(spec, key, FAMILIES[spec.family])
+        return _servers[spec.family]
 
 
 @atexit.register
 def close_all() -> None:
-    for server in list(_servers.values()):
-        server.close()
-    _servers.clear()
+    with _guard:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()

@@ -1,6 +1,6 @@
 """The fork server: import the heavy libraries once, then run each snippet in a fresh fork.
 
-Started by ``scripts/gate/forkserver.py`` (the gate's side) inside the OS sandbox, with
+Started by ``scripts/gate/run/forkserver.py`` (the gate's side) inside the OS sandbox, with
 exactly a snippet's environment (so the guard in ``sitecustomize`` is active here and in
 every child).  Its command line is the descriptor to answer on, then the modules to import.
 It imports them, checks that it is still a single thread (forking a process with threads

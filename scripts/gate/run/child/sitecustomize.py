@@ -1,7 +1,7 @@
 """Loaded by Python's ``site`` module in every snippet process, before the snippet runs.
 
-The gate puts this folder (``scripts/gate/child``) on ``PYTHONPATH``; snippets themselves
-stay canonical.  The real isolation is the operating system's (``scripts/gate/sandbox.py``:
+The gate puts this folder (``scripts/gate/run/child``) on ``PYTHONPATH``; snippets themselves
+stay canonical.  The real isolation is the operating system's (``scripts/gate/run/sandbox.py``:
 no network, a read-only project, a PID namespace); this is the friendly first message, and
 the only guard where that sandbox is not available:
 
@@ -28,8 +28,8 @@ import sys
 
 NETWORK_EXIT = 97
 WRITE_EXIT = 98
-_PROJECT = os.environ.get("SNIPPET_GATE_PROJECT", "")
-_CACHE = os.environ.get("SNIPPET_GATE_CACHE", "")
+# The folders a run may read and never write: the project and its caches (the spec's ``readable``).
+_PROTECTED = [folder for folder in os.environ.get("SNIPPET_GATE_PROTECTED", "").split(os.pathsep) if folder]
 _weights = set()  # "org/name" of each Hugging Face snapshot read, the file name of each tiktoken file
 
 
@@ -73,7 +73,7 @@ def _audit(event, args):
     path = os.path.realpath(os.fsdecode(args[0]))
     mode, flags = args[1] or "", args[2] or 0
     writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)
-    if writing and (_inside(path, _PROJECT) or _inside(path, _CACHE)):
+    if writing and any(_inside(path, folder) for folder in _PROTECTED):
         _die(WRITE_EXIT, f"write blocked: the snippet tried to write {path}; "
                          "a check run never modifies the project (write to a temp dir instead).")
     if not writing:

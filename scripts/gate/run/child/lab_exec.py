@@ -8,7 +8,7 @@ the way a reader's Jupyter shows them.  ``tests/test_labs.py`` proves that by ru
 downloaded ``.ipynb`` in a real kernel and comparing.
 
 Output form (``labs/<name>.out``), one section per output of a code cell, each followed by
-one newline so the text stays exact (``scripts.labs.parse_expected`` reads it back)::
+one newline so the text stays exact (``parse_expected`` below reads it back)::
 
     ──── cell 3 · stdout ────
     printed text
