@@ -208,7 +208,7 @@ class ForkServer:
             if stop is not Stop.NONE:
                 return Run(returncode=done["returncode"], stop=stop, via="fork", cpu=done.get("cpu", 0.0))
             return done["returncode"], done.get("cpu", 0.0)
-        except (BrokenPipeError, OSError):
+        except (OSError, ValueError):  # the server is gone, or was replaced (closed) meanwhile
             return None
         except queue.Empty:
             return lost("the fork server stopped answering")
