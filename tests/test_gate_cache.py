@@ -1,6 +1,7 @@
 """The result cache: unchanged snippets are not rerun; anything that can change an output
 invalidates it."""
 
+import shutil
 import threading
 
 import pytest
@@ -111,3 +112,13 @@ def test_a_module_listed_but_missing_is_an_error_naming_it(project):
     project.snippet("a", 'print("a")\n', "a\n")
     with pytest.raises(FileNotFoundError, match="snippets/gone.py"):
         gate.check(project.root)
+
+
+def test_a_copy_of_the_project_with_the_same_files_shares_its_passes(project, tmp_path):
+    """A broken copy of the site (tests/test_strict_site.py) reruns only what its breakage touches."""
+    project.snippet("a", 'print("a")\n', "a\n")
+    assert statuses(project) == ["passed"]
+    copy = shutil.copytree(project.root, tmp_path / "copy")
+    assert [o.status for o in gate.check(copy)] == ["cached"]
+    (copy / "snippets" / "a.py").write_text('print("a")  # edited in the copy\n')
+    assert [o.status for o in gate.check(copy)] == ["passed"]

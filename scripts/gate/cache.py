@@ -41,10 +41,17 @@ def environment_fingerprint(project: Project, models: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
-def key(target: Target, spec: RunSpec, fingerprint: str) -> str:
-    """One target's key: its source, its expected output, its spec, and the shared fingerprint."""
-    facts = [target.rel, sha256_file(target.path), sha256_file(target.expected), spec.facts(), fingerprint]
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+def key(project: Project, target: Target, spec: RunSpec, fingerprint: str) -> str:
+    """One target's key: its source, its expected output, its spec, and the shared fingerprint.
+
+    The spec names the project's and the cache's folders; they are written as placeholders,
+    so a copy of the project with the same files (a test's broken copy of the site) shares
+    the real one's results instead of rerunning every target."""
+    spec_text = json.dumps(spec.facts(), sort_keys=True)
+    for folder, label in sorted({project.cache: "<cache>", project.root: "<project>"}.items(), reverse=True):
+        spec_text = spec_text.replace(json.dumps(str(folder))[1:-1], label)  # the deeper folder first
+    facts = [target.rel, sha256_file(target.path), sha256_file(target.expected), spec_text, fingerprint]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
 def entry_path(cache: Path, rel: str) -> Path:

@@ -69,7 +69,7 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
             outcomes[target.rel] = missing_expected(target)
             continue
         spec = target.spec(project)
-        key = cache.key(target, spec, fingerprint) if use_cache else None
+        key = cache.key(project, target, spec, fingerprint) if use_cache else None
         if key and cache.is_fresh(project.cache, target.rel, key):
             outcomes[target.rel] = Outcome(target.rel, Status.CACHED)
         else:
