@@ -63,6 +63,17 @@ def processes_running(text: str) -> list[str]:
     return found
 
 
+SITE_BUILDS = {"site_build", "built_site"}  # fixtures that build the whole site
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs the whole site built is ``slow``: ``pytest -m "not slow"`` is the
+    quick loop, and ``make test`` runs everything."""
+    for item in items:
+        if SITE_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Project:
     monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path / "cache"))

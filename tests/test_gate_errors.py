@@ -5,8 +5,8 @@ import time
 import pytest
 
 from scripts import gate
-from scripts.gate.run import sandbox
 from scripts.gate.__main__ import main
+from scripts.gate.run import sandbox
 
 
 def check_one(project, name):

@@ -128,8 +128,8 @@ dns blocked gaierror
 def test_no_route_reaches_the_network(project, tmp_path):
     listener = Listener(tmp_path / "host.sock")
     try:
-        outcome = check_unchanged(project, NETWORK.format(tcp=listener.tcp.getsockname()[1], udp=listener.udp.getsockname()[1],
-                                                          unix=str(tmp_path / "host.sock")), BLOCKED)
+        ports = {"tcp": listener.tcp.getsockname()[1], "udp": listener.udp.getsockname()[1]}
+        outcome = check_unchanged(project, NETWORK.format(**ports, unix=str(tmp_path / "host.sock")), BLOCKED)
     finally:
         listener.close()
     assert listener.reached == []

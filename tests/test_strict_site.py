@@ -6,6 +6,8 @@ from scripts.gate import settings
 from scripts.site import builder
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # each test builds a copy of the whole site
+
 
 @pytest.fixture
 def site_copy(tmp_path, monkeypatch):

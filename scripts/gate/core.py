@@ -52,8 +52,9 @@ def chosen(project: Project, only: list[Path | Target] | None) -> list[Target]:
 
 
 def missing_expected(target: Target) -> Outcome:
-    return Outcome(target.rel, Status.FAILED, f"{target.rel} has no expected output: {target.expected_rel} is "
-                                              f"missing (create it from a real run with: make update SNIPPET={target.rel})")
+    return Outcome(target.rel, Status.FAILED,
+                   f"{target.rel} has no expected output: {target.expected_rel} is missing "
+                   f"(create it from a real run with: make update SNIPPET={target.rel})")
 
 
 def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,

@@ -14,10 +14,11 @@ target, so adding a kind means editing this file only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from scripts.gate import seed
 from scripts.gate.report import drift_report, tail

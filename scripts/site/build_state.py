@@ -12,9 +12,20 @@ import re
 import sys
 from pathlib import Path
 
-from scripts.gate import (Kind, Outcome, Project, SeedError, SnippetError, Target, check, prepare_fork_servers,
-                          site_problems, summary)
-from scripts.gate import cache, pages
+from scripts.gate import (
+    Kind,
+    Outcome,
+    Project,
+    SeedError,
+    SnippetError,
+    Target,
+    cache,
+    check,
+    pages,
+    prepare_fork_servers,
+    site_problems,
+    summary,
+)
 from scripts.site import lab_css, labs, provenance
 
 DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "

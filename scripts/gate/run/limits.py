@@ -1,7 +1,8 @@
 """The process cap, which the kernel enforces: how many processes a run has at once.
 
-The other caps are enforced elsewhere (the table in ``run/__init__.py``).  The process count needs a pids cgroup: ``RLIMIT_NPROC`` is not enforced for root, nor in a
-user namespace that root created.  Where a pids cgroup is writable (cgroup v1's ``pids``
+The other caps are enforced elsewhere (the table in ``run/__init__.py``).  The process
+count needs a pids cgroup: ``RLIMIT_NPROC`` is not enforced for root, nor in a user
+namespace that root created.  Where a pids cgroup is writable (cgroup v1's ``pids``
 controller, or a cgroup v2 folder that delegates ``pids``), each run gets its own group
 with ``pids.max`` set, entered before the sandbox starts; elsewhere the gate says once that
 the process count is not capped (the PID namespace still ends every process at the end).

@@ -16,8 +16,9 @@ at /dev/null and the two output files, and runs the script with fresh globals
 (``runpy``), finishing the way the interpreter would: wait for non-daemon threads, run
 ``atexit`` handlers, flush.  The server answers on its reply descriptor (never stdout,
 which goes to a log) with ``{"id", "pid"}`` at once and ``{"id", "returncode", "cpu"}`` (its
-CPU seconds, with its waited-for descendants) when the child ends.  A child closes that descriptor first thing, and the server is not dumpable, so
-a child without capabilities cannot reopen it through ``/proc``: no child can forge a reply.
+CPU seconds, with its waited-for descendants) when the child ends.  A child closes that
+descriptor first thing, and the server is not dumpable, so a child without capabilities
+cannot reopen it through ``/proc``: no child can forge a reply.
 
 The server is a child subreaper: whatever a child leaves behind (a daemon, a ``setsid``
 grandchild) is re-parented to the server when the child ends, and killed then.  Nothing a
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import threading
 import traceback
+
 
 def threads() -> int:
     """OS-level threads of this process (Python's count misses threads started in C)."""

@@ -18,9 +18,9 @@ one newline so the text stays exact (``parse_expected`` below reads it back)::
 
 A cell that displays a picture or raises fails the run: what a lab shows must be text the
 gate can compare.  ``section`` writes that form and ``parse_expected`` reads it: the one
-place the header is spelled (the site's notebook builder imports both).  As with snippets, stderr (library warnings, such as the Hugging Face
-"offline mode" notice this machine prints and a reader's does not) is not part of the
-verified output.
+place the header is spelled (the site's notebook builder imports both).  As with snippets,
+stderr (library warnings, such as the Hugging Face "offline mode" notice this machine prints
+and a reader's does not) is not part of the verified output.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def parse_expected(text: str) -> dict[int, list[tuple[str, str]]]:
     if parts[0]:
         raise ValueError(f"text before the first cell header: {parts[0][:40]!r}")
     found: dict[int, list[tuple[str, str]]] = {}
-    for number, kind, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+    for number, kind, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
         found.setdefault(int(number), []).append((kind, body.removesuffix("\n")))
     return found
 
