@@ -11,7 +11,7 @@ import pytest
 
 from scripts import gate
 from scripts.gate import run
-from scripts.site import builder
+from scripts.harness import builder
 
 REPO = Path(__file__).resolve().parents[1]
 

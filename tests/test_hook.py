@@ -1,13 +1,11 @@
 """Plain `mkdocs build` runs the gate through the hook and fails on drift."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
-from scripts.site import builder
+from scripts.harness import builder
+from scripts.harness.net import free_port, wait_for_page
 from tests.conftest import REPO
 
 MKDOCS_YML = f"""\
@@ -54,26 +52,6 @@ def test_a_missing_include_fails_the_strict_build(project):
     result = mkdocs_build(project)
     assert result.returncode != 0
     assert "nowhere.out" in result.stderr
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_page(url, predicate, seconds=90):
-    """Poll the dev server until the page satisfies ``predicate`` (bounded, not a timing test)."""
-    deadline, last = time.monotonic() + seconds, ""
-    while time.monotonic() < deadline:
-        try:
-            last = urllib.request.urlopen(url, timeout=5).read().decode()
-            if predicate(last):
-                return last
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} never matched; last page:\n{last[:2000]}")
 
 
 def test_serve_reports_drift_keeps_serving_and_recovers(project):

@@ -4,7 +4,7 @@ pages, the same verified outputs and the same provenance lines as MkDocs."""
 import re
 from pathlib import Path
 
-from scripts.site import builder
+from scripts.harness import builder
 from tests.conftest import REPO
 
 BLOCKS = re.compile(r'<pre[^>]*>.*?</pre>|<p class="provenance".*?</p>', re.DOTALL)

@@ -3,7 +3,6 @@
 import platform
 import re
 from importlib import metadata
-
 from pathlib import Path
 
 from scripts.gate import pages, seed

@@ -3,7 +3,7 @@
 import pytest
 
 from scripts.gate import settings
-from scripts.site import builder
+from scripts.harness import builder
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow  # each test builds a copy of the whole site

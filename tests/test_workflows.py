@@ -32,7 +32,8 @@ def test_actionlint_accepts_both_workflows():
 
 def test_actionlint_rejects_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text((WORKFLOWS / "pages.yml").read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest", 1))
+    workflow = (WORKFLOWS / "pages.yml").read_text()
+    broken.write_text(workflow.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest", 1))
     result = actionlint(broken)
     assert result.returncode != 0 and "runs-on" in result.stdout
 

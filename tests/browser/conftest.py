@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.site.static_server import serving
+from scripts.harness.static_server import serving
 from tests.conftest import REPO
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from scripts.site import lighthouse
-from scripts.site.static_server import serving
+from scripts.harness import lighthouse
+from scripts.harness.static_server import serving
 
 CATEGORIES = ["accessibility", "best-practices", "seo"]
 MAX_KIB = 150

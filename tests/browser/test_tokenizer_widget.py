@@ -3,7 +3,7 @@
 import pytest
 import tiktoken
 
-from scripts.site.tokenizer_cases import all_cases
+from scripts.harness.tokenizer_cases import all_cases
 from tests.browser.conftest import axe_violations
 
 TOKENS_PAGE = "llms/tokens/"
@@ -18,7 +18,7 @@ def test_the_widget_gives_tiktokens_ids_for_every_string(page, site, name):
     expected = [enc.encode(text, disallowed_special=()) for text in cases]
     page.goto(site + TOKENS_PAGE, wait_until="networkidle")
     got = page.evaluate("([texts, name]) => window.studyLLMTokenizer.encodeAll(texts, name)", [cases, name])
-    wrong = [(text, want, have) for text, want, have in zip(cases, expected, got) if want != have]
+    wrong = [(text, want, have) for text, want, have in zip(cases, expected, got, strict=True) if want != have]
     assert not wrong, f"{len(wrong)} of {len(cases)} differ, first: {wrong[:5]}"
     page.watcher.assert_clean()
 
