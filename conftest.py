@@ -7,7 +7,7 @@ test imports tiktoken or huggingface_hub.
 import os
 from pathlib import Path
 
-from scripts.gate import seed
+from scripts.gate import Project, seed
 
 ROOT = Path(__file__).resolve().parent
 # The child's sitecustomize installs nothing on import, but it is never a test module.
@@ -15,6 +15,7 @@ collect_ignore = ["scripts/gate/child/sitecustomize.py", "scripts/mkdocs_hook.py
 
 
 def pytest_configure(config):
-    seed.seed(ROOT)
-    os.environ.update(seed.snippet_env(ROOT))
+    project = Project.load(ROOT)
+    project.seed()
+    os.environ.update(seed.snippet_env(project.cache))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

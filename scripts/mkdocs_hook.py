@@ -31,10 +31,9 @@ def on_pre_build(config):
 
 @event_priority(100)  # before mkdocs-jupyter, so it renders the generated lab notebooks
 def on_files(files, config):
-    root = Path(config.config_file_path).parent
-    figures.add_to_site(files, config, root)
-    labs.add_to_site(files, config, root)
-    tokenizer_data.add_to_site(files, config, root)
+    figures.add_to_site(files, config, state.project)
+    labs.add_to_site(files, config, state.project)
+    tokenizer_data.add_to_site(files, config, state.project)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -42,10 +41,11 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_page_content(html, page, config, files):
-    root, src = Path(config.config_file_path).parent, page.file.src_uri
+    src = page.file.src_uri
     if not labs.is_lab_page(src):
-        return provenance.outputs_out_of_search(figures.size_and_defer(html, root))
-    return labs.finished(root, html, src, state.lab_provenance(labs.source_of(src)), state.lab_banner(src))
+        return provenance.outputs_out_of_search(figures.size_and_defer(html, state.project))
+    provenance_html, banner = state.lab_provenance(labs.source_of(src)), state.lab_banner(src)
+    return labs.finished(state.project.cache, html, src, provenance_html, banner)
 
 
 def on_post_page(output, page, config):
@@ -56,7 +56,7 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    state.lab_styles.write(Path(config.site_dir), Path(config.config_file_path).parent)
+    state.lab_styles.write(Path(config.site_dir), state.project.cache)
     if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
         memo.prune()  # what this build did not use is an earlier version's
 

@@ -2,7 +2,8 @@
 
 import re
 
-from scripts.site import figures
+from scripts.gate import settings
+from scripts.site import figures, memo
 from tests.conftest import REPO
 
 OUT = (REPO / figures.SOURCE).read_text(encoding="utf-8")
@@ -40,6 +41,19 @@ def test_a_changed_output_redraws_the_figures(project):
     before = figures.build(project.root)
     source.write_text(OUT.replace("0.64", "0.65"))
     assert figures.build(project.root)["similarity-heatmap-light.svg"] != before["similarity-heatmap-light.svg"]
+
+
+def test_prune_removes_the_figures_the_last_build_did_not_use(project, monkeypatch):
+    monkeypatch.setattr(memo, "_used", {})  # a prune here must not touch other caches
+    source = project.root / "snippets" / "embedding_similarity.out"
+    source.write_text(OUT)
+    figures.build(project.root)
+    memo.prune()
+    source.write_text(OUT.replace("0.64", "0.65"))  # the output changed
+    after = figures.build(project.root)
+    memo.prune()
+    [kept] = (settings.cache_root(project.root) / "figures").iterdir()
+    assert {path.name: path.read_bytes() for path in kept.iterdir()} == after
 
 
 def test_every_figure_is_on_a_page_in_both_themes_with_alt_text():

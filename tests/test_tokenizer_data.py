@@ -5,7 +5,8 @@ import gzip
 import pytest
 import tiktoken
 
-from scripts.site import tokenizer_data
+from scripts.gate import settings
+from scripts.site import memo, tokenizer_data
 from tests.conftest import REPO
 
 
@@ -21,6 +22,33 @@ def test_the_file_is_small_and_the_same_bytes_every_build(tmp_path, monkeypatch)
     monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path))  # an empty cache: built afresh
     assert tokenizer_data.build(REPO) == first
     assert len(first) < 1_500_000
+
+
+@pytest.fixture
+def small_ranks(project, monkeypatch):
+    """Where a small ``.tiktoken`` file stands in for the seeded one (each test writes its ranks)."""
+    ranks = project.root / "ranks.tiktoken"
+    monkeypatch.setattr(tokenizer_data, "ranks_file", lambda cache, name: ranks)
+    monkeypatch.setattr(memo, "_used", {})  # a prune here must not touch other caches
+    return ranks
+
+
+def test_a_second_build_reads_the_file_back(project, small_ranks, monkeypatch):
+    small_ranks.write_text("YQ== 0\nYmM= 1\n")
+    first = tokenizer_data.build(project.root)
+    monkeypatch.setattr(tokenizer_data, "compact", lambda text: pytest.fail("compacted again"))
+    assert tokenizer_data.build(project.root) == first
+    assert tokenizer_data.expand(gzip.decompress(first)) == [b"a", b"bc"]
+
+
+def test_prune_removes_a_file_the_last_build_did_not_use(project, small_ranks):
+    small_ranks.write_text("YQ== 0\n")
+    tokenizer_data.build(project.root)
+    memo.prune()
+    small_ranks.write_text("YQ== 0\nYmM= 1\n")  # the vocabulary changed
+    after = tokenizer_data.build(project.root)
+    memo.prune()
+    assert [path.read_bytes() for path in (settings.cache_root(project.root) / "tokenizer").iterdir()] == [after]
 
 
 def test_a_gap_in_the_ranks_is_refused():

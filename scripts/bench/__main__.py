@@ -11,7 +11,7 @@ from pathlib import Path
 from scripts import gate
 from scripts.bench import REPEATS, gate_costs, site_costs, vector_db
 from scripts.bench.gate_costs import EDITED, LLM_EDITED
-from scripts.gate import ROOT, seed
+from scripts.gate import ROOT
 from scripts.harness import lighthouse
 from scripts.site import labs
 
@@ -93,7 +93,7 @@ def print_executions_and_widget() -> None:
 
 
 def main() -> int:
-    seed.seed(ROOT)  # on a fresh clone the floors' model loads need the seeded caches first
+    gate.Project.load(ROOT).seed()  # on a fresh clone the floors' model loads need the seeded caches first
     floor, llm_floor, imports, cold, outcomes, warm, warm_outcomes = gate_costs.medians_of_floors_and_cold_checks()
     print(gate.summary(outcomes))
     if not all(o.ok for o in outcomes):

@@ -15,7 +15,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from scripts.gate import cache, pages, run, seed, settings
+from scripts.gate import cache, pages, run, settings
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
@@ -28,7 +28,7 @@ def ready(project: Project) -> dict[str, str]:
     worker thread, if it is required and missing), and seed the offline model caches,
     verified, whether or not results are cached: {cache path: sha256}."""
     _ = project.sandboxed
-    return seed.seed(project.root)
+    return project.seed()
 
 
 def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]) -> Outcome:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from scripts.gate import settings
+from scripts.gate import seed, settings
 from scripts.gate.report import SnippetError
 from scripts.gate.run import sandbox
 from scripts.gate.settings import Settings
@@ -35,6 +35,9 @@ class Project:
     def load(cls, root: Path = ROOT) -> Project:
         root = root.resolve()
         conf = settings.load(root)
+        if unknown := [name for name in conf.models if name not in seed.ALL_MODELS]:
+            raise SnippetError(f"pyproject.toml [tool.snippets] models: unknown {unknown}; "
+                               f"known: {list(seed.ALL_MODELS)}")
         targets = (*discover(root, conf.modules), *doctest_pages(root))
         return cls(root, conf, settings.cache_root(root), targets, settings.forking_enabled())
 
@@ -51,6 +54,10 @@ class Project:
             return sandbox.enabled(settings.sandbox_mode())
         except sandbox.SandboxUnavailable as err:
             raise SnippetError(str(err)) from None
+
+    def seed(self) -> dict[str, str]:
+        """The offline caches of the project's models, seeded and verified: {path: sha256}."""
+        return seed.seed(self.cache, self.settings.models)
 
     @property
     def runnable(self) -> list[Target]:

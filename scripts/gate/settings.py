@@ -4,7 +4,7 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 
 * ``default-timeout`` — seconds a run may take before it is killed as hanging (default 90);
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
-* ``models`` — which of ``ALL_MODELS`` ``seed.py`` prepares (default: the two that
+* ``models`` — which rows of ``seed.MODELS`` ``seed.py`` prepares (default: the two that
   installed packages ship as they are; throwaway test projects keep that default);
 * ``modules`` — files under ``snippets/`` or ``labs/`` that snippets import (``from
   notes_db import search``) and that never run alone: no target, and, like every data file,
@@ -31,7 +31,6 @@ from pathlib import Path
 FALLBACK_TIMEOUT = 90.0
 # What ``seed.py`` can put in the offline caches, and the default: the two that installed
 # packages ship as they are (the others are built from downloaded archives, once per cache).
-ALL_MODELS = ("cl100k_base", "o200k_base", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct")
 MODELS = ("cl100k_base", "all-MiniLM-L6-v2")
 @dataclass(frozen=True)
 class Settings:
@@ -62,15 +61,9 @@ def load(root: Path) -> Settings:
         memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),
-        models=known_models(conf.get("models", MODELS)),
+        models=tuple(conf.get("models", MODELS)),
         modules=tuple(conf.get("modules", ())),
     )
-
-
-def known_models(names) -> tuple[str, ...]:
-    if unknown := [name for name in names if name not in ALL_MODELS]:
-        raise ValueError(f"[tool.snippets] models: unknown {unknown}; known: {list(ALL_MODELS)}")
-    return tuple(names)
 
 
 def cache_root(root: Path) -> Path:

@@ -139,7 +139,7 @@ class Target:
         """Everything its run is handed: argv, the seeded caches, its caps, what it may read."""
         conf = project.settings
         caps = Caps(conf.timeout(self.rel), conf.memory_mb, conf.max_processes, conf.max_output_kb)
-        return RunSpec(argv=self.argv(), env=tuple(sorted(seed.snippet_env(project.root).items())), caps=caps,
+        return RunSpec(argv=self.argv(), env=tuple(sorted(seed.snippet_env(project.cache).items())), caps=caps,
                        readable=(project.root, project.cache),
                        family=family_of(self.path) if project.forking else None, sandboxed=project.sandboxed)
 

@@ -60,7 +60,7 @@ class BuildState:
             raise PluginError(f"snippet gate could not run: {err}") from None
         failed = [o for o in outcomes if not o.ok]
         self.drifting = failing_pages(project, failed)
-        self.records = {o.snippet: provenance.describe(root, **ran) for o in outcomes
+        self.records = {o.snippet: provenance.describe(project, **ran) for o in outcomes
                         if o.ok and (ran := cache.provenance(project.cache, o.snippet))}
         tally = summary(outcomes)
         report = "\n".join([tally, *problems])

@@ -9,13 +9,13 @@ are cached on their inputs, so a warm build does not even import matplotlib.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from importlib import metadata
 from pathlib import Path
 
-from scripts.gate.settings import cache_root
+from scripts.gate import Project
+from scripts.site import memo
 
 SOURCE = "snippets/embedding_similarity.out"
 THEMES = {
@@ -99,7 +99,7 @@ def architectures(fig, text: str, theme: dict) -> None:
                 fontweight="bold" if "CHANGED" in note else "normal")
         xs = [0.2 + i * (10.1 / len(steps)) for i in range(len(steps))]
         width = 10.1 / len(steps) - 0.5
-        for i, (x, step) in enumerate(zip(xs, steps)):
+        for i, (x, step) in enumerate(zip(xs, steps, strict=True)):
             ax.add_patch(FancyBboxPatch((x, y - 0.45), width, 0.9, boxstyle="round,pad=0.05",
                                         facecolor=theme["box"], edgecolor=theme["edge"]))
             ax.text(x + width / 2, y, step, ha="center", va="center", fontsize=9.5, color=theme["fg"])
@@ -134,25 +134,22 @@ def render(draw, size, text: str, theme: dict, glyph_paths: bool = True) -> byte
     return buffer.getvalue()
 
 
-def cache_key(text: str) -> str:
-    parts = [text, Path(__file__).read_text(), metadata.version("matplotlib")]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
-
-
-def build(root: Path) -> dict[str, bytes]:
+def build(where: Project | Path) -> dict[str, bytes]:
     """``{"similarity-heatmap-light.svg": b"<svg ...", ...}``, drawn or taken from the cache."""
-    text = (root / SOURCE).read_text(encoding="utf-8")
-    folder = cache_root(root) / "figures" / cache_key(text)
-    names = [f"{name}-{variant}.svg" for name in FIGURES for variant in THEMES]
-    if not all((folder / name).exists() for name in names):
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, (draw, size, glyph_paths) in FIGURES.items():
-            for variant, theme in THEMES.items():
-                (folder / f"{name}-{variant}.svg").write_bytes(render(draw, size, text, theme, glyph_paths))
-    return {name: (folder / name).read_bytes() for name in names}
+    project = Project.of(where)
+    text = (project.root / SOURCE).read_text(encoding="utf-8")
+    inputs = [text, memo.source_of(__file__), metadata.version("matplotlib")]
+    folder = memo.files(project.cache, "figures", inputs, lambda: draw_all(text))
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-def add_to_site(files, config, root: Path) -> None:
+def draw_all(text: str) -> dict[str, bytes]:
+    """Every figure in every theme: ``{"<figure>-<theme>.svg": svg}``."""
+    return {f"{name}-{variant}.svg": render(draw, size, text, theme, glyph_paths)
+            for name, (draw, size, glyph_paths) in FIGURES.items() for variant, theme in THEMES.items()}
+
+
+def add_to_site(files, config, project: Project) -> None:
     """Put the figures into MkDocs' file collection as ``assets/figures/<name>``.
 
     A project without the source output (a throwaway test project) gets no figures; on the
@@ -160,9 +157,9 @@ def add_to_site(files, config, root: Path) -> None:
     """
     from mkdocs.structure.files import File
 
-    if not (root / SOURCE).exists():
+    if not (project.root / SOURCE).exists():
         return
-    for name, content in build(root).items():
+    for name, content in build(project).items():
         files.append(File.generated(config, f"assets/figures/{name}", content=content))
 
 
@@ -175,13 +172,13 @@ def intrinsic_size(svg: bytes) -> tuple[float, float]:
     return width, height
 
 
-def size_and_defer(html: str, root: Path) -> str:
+def size_and_defer(html: str, project: Project) -> str:
     """Give every figure ``<img>`` its intrinsic size (no layout shift while it loads) and
     ``loading="lazy"``: the browser then never fetches the variant its colour scheme hides
     (``display: none``), so a reader downloads one scheme's figures, not both."""
     if "assets/figures/" not in html:
         return html
-    svgs = build(root)
+    svgs = build(project)
 
     def fix(match: re.Match) -> str:
         tag, (width, height) = match.group(0), intrinsic_size(svgs[match.group(1)])

@@ -139,11 +139,11 @@ class Collector:
         link = f'<link rel="stylesheet" href="{"../" * page_url.count("/")}{HREF}">'
         return html.replace("</head>", f"{link}\n</head>", 1)
 
-    def write(self, site_dir: Path, root: Path) -> None:
+    def write(self, site_dir: Path, cache: Path) -> None:
         if self.blocks:
             css, classes = "\n".join(self.blocks), sorted(self.classes)
             inputs = [css, " ".join(classes), memo.source_of(__file__), metadata.version("tinycss2")]
-            sheet = memo.text(root, "lab-css", inputs, lambda: purge(css, set(classes)))
+            sheet = memo.text(cache, "lab-css", inputs, lambda: purge(css, set(classes)))
             target = site_dir / HREF
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(sheet, encoding="utf-8")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from scripts.gate import Kind, Project, Target
 from scripts.gate.run.child.lab_exec import parse_expected, section
-from scripts.gate.settings import cache_root
 from scripts.site import memo
 
 __all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate", "finished"]
@@ -25,9 +24,9 @@ PARSER = [sys.version, *(metadata.version(name) for name in ("beautifulsoup4", "
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-def discover(root: Path) -> list[Path]:
+def discover(where: Project | Path) -> list[Path]:
     """Every lab source (``labs/*.py`` not starting with ``_``), as the gate finds them."""
-    return [t.path for t in Project.load(root).targets if t.kind is Kind.LAB]
+    return [t.path for t in Project.of(where).targets if t.kind is Kind.LAB]
 
 
 def notebook_page(lab: Path) -> str:
@@ -82,22 +81,21 @@ def notebook(lab: Path):
     return nb
 
 
-def build(root: Path) -> dict[str, Path]:
+def build(where: Project | Path) -> dict[str, Path]:
     """``{"tokens": Path(".cache/labs/<key>/labs/tokens.ipynb"), ...}`` for every verified lab.
 
-    A lab without its ``.out`` is left out here; the gate reports it as missing.  The folder
-    is keyed on the notebook's inputs: a warm build neither imports jupytext nor rebuilds a
-    notebook.
+    A lab without its ``.out`` is left out here; the gate reports it as missing.
     """
-    built = {}
-    for lab in discover(root):
-        if not expected_of(lab).exists():
-            continue
-        path = cache_root(root) / "labs" / memo.key(notebook_inputs(lab)) / "labs" / f"{lab.stem}.ipynb"
-        if not path.exists():
-            memo.write(path, notebook_text(lab).encode("utf-8"))
-        built[lab.stem] = path
-    return built
+    project = Project.of(where)
+    return {lab.stem: built_notebook(project.cache, lab) for lab in discover(project) if expected_of(lab).exists()}
+
+
+def built_notebook(cache: Path, lab: Path) -> Path:
+    """The lab's notebook, ``labs/<name>.ipynb`` in a ``memo.files`` entry keyed on its inputs
+    (the entry is the source folder MkDocs is given): a warm build neither imports jupytext
+    nor rebuilds a notebook."""
+    page = notebook_page(lab)
+    return memo.files(cache, "labs", notebook_inputs(lab), lambda: {page: notebook_text(lab).encode("utf-8")}) / page
 
 
 def notebook_inputs(lab: Path) -> list[str]:
@@ -116,7 +114,7 @@ def notebook_text(lab: Path) -> str:
     return nbformat.writes(notebook(lab))
 
 
-def add_to_site(files, config, root: Path) -> None:
+def add_to_site(files, config, project: Project) -> None:
     """Add each lab notebook as ``labs/<name>.ipynb``, for mkdocs-jupyter to render.
 
     A plain ``File`` whose source folder is the cache, not ``File.generated``: mkdocs-jupyter
@@ -124,7 +122,7 @@ def add_to_site(files, config, root: Path) -> None:
     """
     from mkdocs.structure.files import File
 
-    for name, path in build(root).items():
+    for name, path in build(project).items():
         files.append(File(f"labs/{name}.ipynb", src_dir=str(path.parents[1]), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
 
@@ -172,8 +170,8 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     return str(soup)
 
 
-def finished(root: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
+def finished(cache: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
     """``decorate``, cached on its inputs: parsing a rendered notebook takes tens of
     milliseconds a page, and a warm build renders the same notebooks again."""
     inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__), *PARSER]
-    return memo.text(root, "lab-pages", inputs, lambda: decorate(html, src_uri, provenance_html, warning_html))
+    return memo.text(cache, "lab-pages", inputs, lambda: decorate(html, src_uri, provenance_html, warning_html))

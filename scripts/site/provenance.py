@@ -16,7 +16,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from scripts.gate import seed
+from scripts.gate import Project, seed
 from scripts.gate.pages import INLINE, include_target
 from scripts.site import memo
 
@@ -35,7 +35,7 @@ def declared(root: Path) -> frozenset[str]:
 
 
 @cache
-def owners(root: Path) -> dict[str, list[str]]:
+def owners(root: Path, cache_dir: Path) -> dict[str, list[str]]:
     """``{"sklearn": ["scikit-learn"], ...}``: top-level modules of the declared
     dependencies (only those: scanning every installed distribution takes half a second).
     Reading their metadata still takes a tenth of a second, so the map is cached on the
@@ -44,7 +44,7 @@ def owners(root: Path) -> dict[str, list[str]]:
     installed = [name for folder in sys.path if os.path.isdir(folder)
                  for name in sorted(os.listdir(folder)) if name.endswith((".dist-info", ".egg-info", ".egg-link"))]
     inputs = [*sorted(declared(root)), *sys.path, *installed, memo.source_of(__file__)]
-    return json.loads(memo.text(root, "module-owners", inputs, lambda: json.dumps(find_owners(root))))
+    return json.loads(memo.text(cache_dir, "module-owners", inputs, lambda: json.dumps(find_owners(root))))
 
 
 def find_owners(root: Path) -> dict[str, list[str]]:
@@ -64,14 +64,15 @@ def find_owners(root: Path) -> dict[str, list[str]]:
 version = cache(metadata.version)  # asked for again by every record of a build
 
 
-def describe(root: Path, modules: list[str], python: str, weights: list[str] = ()) -> dict:
+def describe(where: Project | Path, modules: list[str], python: str, weights: list[str] = ()) -> dict:
     """``{"python": "3.11.7", "packages": [["tiktoken", "0.14.0"], ...], "weights": [...]}``
     for one run: the packages among its imports, and the seeded weights it read.
 
     A namespace that several distributions share (``tiktoken_ext``) names none of them:
     loading it says nothing about which one the code used.
     """
-    names = {dists[0] for module in modules if len(dists := owners(root).get(module, [])) == 1}
+    project = Project.of(where)
+    names = {dists[0] for module in modules if len(dists := owners(project.root, project.cache).get(module, [])) == 1}
     known = seed.weight_names()
     return {"python": python, "packages": sorted([n, version(n)] for n in names),
             "weights": sorted(known[w] for w in weights if w in known)}

@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import struct
 from pathlib import Path
 
-from scripts.gate import seed
-from scripts.gate.settings import cache_root
+from scripts.gate import Project, seed
+from scripts.site import memo
 
 URLS = {"cl100k_base": seed.TIKTOKEN_URL, "o200k_base": seed.O200K_URL}
-SITE_PATH = "assets/tokenizer/cl100k_base.bin.gz"
 
 
 def site_path(name: str) -> str:
     return f"assets/tokenizer/{name}.bin.gz"
 
 
-def ranks_file(root: Path, name: str = "cl100k_base") -> Path:
+def ranks_file(cache: Path, name: str = "cl100k_base") -> Path:
     """A seeded ``.tiktoken`` file, after ``seed.seed`` has checked its sha256."""
-    seed.seed(root, only=(name,))
-    return seed.tiktoken_file(cache_root(root), URLS[name])
+    seed.seed(cache, (name,), partial=True)
+    return seed.tiktoken_file(cache, URLS[name])
 
 
 def compact(text: str) -> bytes:
@@ -64,20 +62,17 @@ def expand(data: bytes) -> list[bytes]:
     return tokens
 
 
-def build(root: Path, name: str = "cl100k_base") -> bytes:
+def build(where: Project | Path, name: str = "cl100k_base") -> bytes:
     """The gzip file for the site (fixed mtime: same input, same bytes), cached on its input."""
-    source = ranks_file(root, name)
-    key = hashlib.sha256(source.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:20]
-    cached = cache_root(root) / "tokenizer" / f"{key}.bin.gz"
-    if not cached.exists():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(gzip.compress(compact(source.read_text(encoding="ascii")), 9, mtime=0))
-    return cached.read_bytes()
+    cache = Project.of(where).cache
+    text = ranks_file(cache, name).read_text(encoding="ascii")
+    return memo.cached(cache, "tokenizer", [text, memo.source_of(__file__)],
+                       lambda: gzip.compress(compact(text), 9, mtime=0))
 
 
-def add_to_site(files, config, root: Path) -> None:
+def add_to_site(files, config, project: Project) -> None:
     """Serve the vocabularies from the site itself, next to its other assets."""
     from mkdocs.structure.files import File
 
     for name in URLS:
-        files.append(File.generated(config, site_path(name), content=build(root, name)))
+        files.append(File.generated(config, site_path(name), content=build(project, name)))
