@@ -5,7 +5,7 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, axe_violations
 from tests.conftest import REPO
-from tests.test_content import nav_pages
+from tests.content.test_content import nav_pages
 
 PAGES = nav_pages()
 

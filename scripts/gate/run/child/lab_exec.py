@@ -4,7 +4,7 @@ its outputs in the gate's text form.
 The gate runs this file in the snippet sandbox, exactly like a snippet: one process, its own
 scratch folder, offline.  Cells run in IPython's ``InteractiveShell``, the engine inside the
 Jupyter kernel, so a cell's printed text and its last expression (``Out[n]``) are formatted
-the way a reader's Jupyter shows them.  ``tests/test_labs.py`` proves that by running the
+the way a reader's Jupyter shows them.  ``tests/site/test_labs.py`` proves that by running the
 downloaded ``.ipynb`` in a real kernel and comparing.
 
 Output form (``labs/<name>.out``), one section per output of a code cell, each followed by

@@ -115,7 +115,7 @@ def test_a_module_listed_but_missing_is_an_error_naming_it(project):
 
 
 def test_a_copy_of_the_project_with_the_same_files_shares_its_passes(project, tmp_path):
-    """A broken copy of the site (tests/test_strict_site.py) reruns only what its breakage touches."""
+    """A broken copy of the site (tests/site/test_strict_site.py) reruns only what its breakage touches."""
     project.snippet("a", 'print("a")\n', "a\n")
     assert statuses(project) == ["passed"]
     copy = shutil.copytree(project.root, tmp_path / "copy")
