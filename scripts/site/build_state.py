@@ -45,7 +45,8 @@ class BuildState:
         self.lab_styles = lab_css.Collector()  # a new one each build
 
     def before_build(self, root: Path) -> None:
-        """Check everything (cached); a build fails on drift, a serve reports it and goes on."""
+        """Check everything (cached); a build fails on drift, a serve reports it and goes on.
+        A build with an unused file or a missing include fails before any snippet runs."""
         self.lab_styles = lab_css.Collector()
         from mkdocs.exceptions import PluginError
 
@@ -53,7 +54,10 @@ class BuildState:
             project = self.project = Project.load(root)
             if self.serving:  # start importing now, for the author's next save
                 prepare_fork_servers(project)
-            outcomes, problems = check(project), site_problems(project)
+            problems = site_problems(project)
+            if problems and not self.serving:  # the build fails anyway: say so before running anything
+                raise PluginError("snippet gate failed (no snippet was run: fix these first)\n" + "\n".join(problems))
+            outcomes = check(project)
         except SeedError as err:  # a missing or tampered model file: say which, no traceback
             raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
         except SnippetError as err:  # e.g. the OS sandbox is required and missing
