@@ -83,13 +83,25 @@ def project(tmp_path, monkeypatch) -> Project:
     return Project(root)
 
 
+BUILD_FAILURES: list[str] = []  # the real site's failed build log, printed once at the end
+
+
 @pytest.fixture(scope="session")
 def site_build(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """The real site, built strictly once per test session (read-only for tests), and its log."""
+    """The real site, built strictly once per test session (read-only for tests), and its log.
+    If it fails, every test that needs it fails with one line; the log is printed once."""
     out = tmp_path_factory.mktemp("site")
     result = builder.build(REPO, out)
-    assert result.returncode == 0, result.stderr
+    if result.returncode != 0:
+        BUILD_FAILURES.append(result.stderr)
+        pytest.fail("the real site does not build (its log is printed once, at the end of the run)", pytrace=False)
     return out, result
+
+
+def pytest_terminal_summary(terminalreporter):
+    for log in BUILD_FAILURES:
+        terminalreporter.section("the real site's failed build")
+        terminalreporter.write_line(log.rstrip())
 
 
 @pytest.fixture(scope="session")

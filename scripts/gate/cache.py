@@ -1,5 +1,8 @@
-"""Result cache: a target that passed is not rerun until something that could change its
-output changes.
+"""Result cache: a target is not rerun until something that could change its output changes.
+
+A pass is remembered with what produced it (for the provenance line); a failure with its
+report, so saving an unrelated file never reruns a snippet that already failed.  A failure
+the machine may have caused (a timeout, a lost fork server) is not remembered.
 
 The key is the run itself: the ``RunSpec`` it is handed (argv, environment, caps, readable
 folders, transport, sandbox) and the bytes of every file of the executor (``run.FILES``),
@@ -59,20 +62,30 @@ def entry_path(cache: Path, rel: str) -> Path:
     return results_dir(cache) / f"{name}.json"
 
 
-def is_fresh(cache: Path, rel: str, key: str) -> bool:
-    """True when a pass with this key is recorded (only the gate writes these: a run sees
-    the cache read-only)."""
+def recorded(cache: Path, rel: str, key: str) -> dict | None:
+    """The entry recorded for ``rel`` under this key (only the gate writes these: a run sees
+    the cache read-only): ``{"provenance": ...}`` for a pass, ``{"failure": report}`` for a
+    failure; None if there is none."""
     try:
         entry = json.loads(entry_path(cache, rel).read_text())
     except (OSError, ValueError):
-        return False
-    return entry.get("key") == key and "weights" in entry.get("provenance", {})
+        return None
+    passed = "weights" in entry.get("provenance", {})
+    return entry if entry.get("key") == key and (passed or isinstance(entry.get("failure"), str)) else None
 
 
 def record_pass(cache: Path, rel: str, key: str, provenance: dict) -> None:
     """Remember a pass, and what produced it (the modules it imported, the weights it read
     and its Python version) for the line under its output."""
-    entry = {"snippet": rel, "key": key, "provenance": provenance}
+    record(cache, rel, {"snippet": rel, "key": key, "provenance": provenance})
+
+
+def record_failure(cache: Path, rel: str, key: str, report: str) -> None:
+    """Remember a failure and its report, until something in its key changes."""
+    record(cache, rel, {"snippet": rel, "key": key, "failure": report})
+
+
+def record(cache: Path, rel: str, entry: dict) -> None:
     path = entry_path(cache, rel)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

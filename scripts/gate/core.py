@@ -21,6 +21,10 @@ from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
 
 Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: no cache)
+# Failures the same inputs would repeat, so they are remembered like a pass; a timeout or a
+# lost fork server may be the machine's doing, and is tried again next time.
+REPEATABLE = {run.Stop.NONE, run.Stop.OUTPUT}
+REMEMBERED = "\n  (remembered from an earlier run with the same inputs: nothing it depends on changed)"
 
 
 def ready(project: Project) -> dict[str, str]:
@@ -37,6 +41,8 @@ def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]
     ran = run.run(spec)
     verdict = target.judge(ran, target.expected.read_bytes(), target.shown_on(included))
     if verdict.problem:
+        if key is not None and ran.stop in REPEATABLE:
+            cache.record_failure(project.cache, target.rel, key, verdict.problem)
         return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
     if key is not None:
         cache.record_pass(project.cache, target.rel, key,
@@ -71,7 +77,10 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
             continue
         spec = target.spec(project)
         key = cache.key(project, target, spec, fingerprint) if use_cache else None
-        if key and cache.is_fresh(project.cache, target.rel, key):
+        entry = cache.recorded(project.cache, target.rel, key) if key else None
+        if entry and "failure" in entry:
+            outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED)
+        elif entry:
             outcomes[target.rel] = Outcome(target.rel, Status.CACHED)
         else:
             todo.append((target, spec, key))

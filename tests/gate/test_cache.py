@@ -72,10 +72,26 @@ def test_a_changed_model_file_hash_invalidates_the_cache(project, monkeypatch):
     assert statuses(project) == ["passed"]
 
 
-def test_failures_are_never_cached(project):
-    project.snippet("a", 'print("a")\n', "b\n")
-    assert statuses(project) == ["failed"]
-    assert statuses(project) == ["failed"]
+def test_a_failure_is_remembered_like_a_pass_until_its_inputs_change(project, monkeypatch):
+    """Saving an unrelated file never reruns a snippet that already failed (the edit loop)."""
+    a = project.snippet("a", 'print("a")\n', "b\n")
+    [first] = gate.check(project.root)
+    assert first.status == "failed" and first.seconds > 0
+    monkeypatch.setattr(run, "run", lambda spec: pytest.fail("a remembered failure was run again"))
+    [again] = gate.check(project.root)
+    assert again.status == "failed" and again.seconds == 0
+    assert again.detail.startswith(first.detail) and "remembered" in again.detail
+    monkeypatch.undo()
+    a.with_suffix(".out").write_text("a\n")  # the author accepts the output: the key changes
+    assert statuses(project) == ["passed"]
+
+
+def test_a_timeout_is_not_remembered(project):
+    """A busy machine can make a good snippet time out: it is tried again next time."""
+    (project.root / "pyproject.toml").write_text('[tool.snippets]\ndefault-timeout = 1\n')
+    project.snippet("slow", "import time\ntime.sleep(30)\n", "x\n")
+    [first] = gate.check(project.root)
+    assert first.status == "failed" and "hangs" in first.detail
     results = cache.results_dir(gate.Project.load(project.root).cache)
     assert not results.exists() or not any(results.iterdir())
 
