@@ -11,7 +11,7 @@ from scripts.gate import Project, seed
 
 ROOT = Path(__file__).resolve().parent
 # The child's sitecustomize installs nothing on import, but it is never a test module.
-collect_ignore = ["scripts/gate/child/sitecustomize.py", "scripts/mkdocs_hook.py", "snippets", "site"]
+collect_ignore = ["scripts/gate/run/child/sitecustomize.py", "scripts/mkdocs_hook.py", "snippets", "site"]
 
 
 def pytest_configure(config):

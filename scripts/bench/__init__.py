@@ -1,4 +1,5 @@
-"""``make bench``: what the snippet gate costs, measured in one run on this machine.
+"""``make bench``: what the gate and the site cost, measured in one run on this machine.
+May import ``scripts.gate``, ``scripts.site`` and ``scripts.harness``; nothing imports it.
 
 Prints, as medians of three rounds that interleave them: two floors (one sandboxed process
 that imports, loads all-MiniLM-L6-v2 and encodes once; the same for SmolLM2-135M-Instruct

@@ -1,4 +1,5 @@
 """The snippet gate: every output shown on a page is what its code prints today.
+Imports the standard library and its own modules; never ``scripts.site``, ``scripts.harness`` or the site generator.
 
 The core, apart from the site: it runs each target (snippet, lab, page doctests) in a
 sandboxed child, compares its output with the committed one, caches passes and updates
@@ -17,13 +18,13 @@ cache folder, targets), ``settings`` (``[tool.snippets]`` and the environment va
 (check and update).
 """
 
-from scripts.gate.core import check, prepare_fork_servers, site_problems, update
+from scripts.gate.core import check, known, prepare_fork_servers, site_problems, update
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status, summary
 from scripts.gate.seed import SeedError
 from scripts.gate.targets import Kind, Target
 
 __all__ = [
-    "ROOT", "Project", "check", "update", "summary", "site_problems", "prepare_fork_servers",
+    "ROOT", "Project", "check", "known", "update", "summary", "site_problems", "prepare_fork_servers",
     "Outcome", "Status", "SnippetError", "SeedError", "Kind", "Target",
 ]

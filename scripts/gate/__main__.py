@@ -18,19 +18,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
     args = parser.parse_args(argv)
-    args.project = Project.load(args.root)
     args.only = [p.resolve() for p in args.snippets] or None
-    known = {t.path for t in args.project.runnable}
-    if args.only and (wrong := [str(p) for p in args.only if p not in known]):
-        parser.error(f"not a snippet under {args.project.root / 'snippets'} or a lab under "
-                     f"{args.project.root / 'labs'}: {', '.join(wrong)}")
     return args
+
+
+def chosen(args: argparse.Namespace) -> Project:
+    """The project, loaded once; a path that is no snippet or lab is an error naming it."""
+    project = Project.load(args.root)
+    known = {t.path for t in project.runnable}
+    if args.only and (wrong := [str(p) for p in args.only if p not in known]):
+        raise SnippetError(f"not a snippet under {project.root / 'snippets'} or a lab under "
+                           f"{project.root / 'labs'}: {', '.join(wrong)}")
+    return project
 
 
 def main(argv: list[str] | None = None) -> int:
     """Exit 0 if everything passed, 1 on any failure, 2 if the gate could not run at all."""
     args = parse(argv)
     try:
+        args.project = chosen(args)
         outcomes = (update(args.project, args.only, args.jobs) if args.mode == "update"
                     else check(args.project, args.only, not args.no_cache, args.jobs))
     except (SnippetError, SeedError) as err:

@@ -5,8 +5,8 @@ report, so saving an unrelated file never reruns a snippet that already failed. 
 the machine may have caused (a timeout, a lost fork server) is not remembered.
 
 The key is the run itself: the ``RunSpec`` it is handed (argv, environment, caps, readable
-folders, transport, sandbox) and the bytes of every file of the executor (``run.FILES``),
-plus what the run reads: the target's source and expected output, every data file under
+folders, sandbox) and the bytes of every file of the executor (``run.FILES``) and of the
+judge (``targets``, ``report``), plus what the run reads: the target's source and expected output, every data file under
 ``snippets/`` and ``labs/`` (``Project.data_files``), every installed distribution and
 version, the Python version, and the sha256 of each seeded tokenizer/model file.  Editing
 one data file reruns every target: coarser than tracking what each run read, but nothing
@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
-from scripts.gate import run
+from scripts.gate import report, run, targets
 from scripts.gate.project import Project
 from scripts.gate.run import RunSpec
 from scripts.gate.seed import sha256_file
 from scripts.gate.targets import Target
+
+JUDGE = (targets, report)  # the modules that say what a run means: their code is in every key
 
 
 def results_dir(cache: Path) -> Path:
@@ -32,29 +35,44 @@ def results_dir(cache: Path) -> Path:
 
 
 def environment_fingerprint(project: Project, models: dict[str, str]) -> str:
-    """What every run of a check shares and can read, as one hash (``models``: what
-    ``seed.seed`` returned)."""
+    """What every run of a check shares and can read, and how its runs are judged, as one
+    hash (``models``: what ``seed.seed`` returned)."""
     facts = {
         "python": sys.version,
         "packages": list(run.installed_packages()),
         "models": models,
         "executor": {p.relative_to(run.FOLDER).as_posix(): sha256_file(p) for p in run.FILES},
+        "judge": {Path(module.__file__).name: sha256_file(Path(module.__file__)) for module in JUDGE},
         "data": {p.relative_to(project.root).as_posix(): sha256_file(p) for p in project.data_files()},
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
+def relabel(value, folders: dict[str, str]):
+    """``value`` (a spec's facts) with every path inside one of ``folders`` written from its
+    label: the same project elsewhere (a test's copy) has the same key."""
+    if isinstance(value, dict):
+        return {name: relabel(item, folders) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [relabel(item, folders) for item in value]
+    if isinstance(value, str):
+        for folder, label in folders.items():  # deepest first
+            if value == folder or value.startswith(folder + os.sep):
+                return label + value[len(folder):]
+    return value
+
+
 def key(project: Project, target: Target, spec: RunSpec, fingerprint: str) -> str:
     """One target's key: its source, its expected output, its spec, and the shared fingerprint.
 
-    The spec names the project's and the cache's folders; they are written as placeholders,
-    so a copy of the project with the same files (a test's broken copy of the site) shares
-    the real one's results instead of rerunning every target."""
-    spec_text = json.dumps(spec.facts(), sort_keys=True)
-    for folder, label in sorted({project.cache: "<cache>", project.root: "<project>"}.items(), reverse=True):
-        spec_text = spec_text.replace(json.dumps(str(folder))[1:-1], label)  # the deeper folder first
-    facts = [target.rel, sha256_file(target.path), sha256_file(target.expected), spec_text, fingerprint]
-    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
+    The spec names the project's, the cache's and the executor's folders; they are written as
+    labels, so a copy of the project with the same files (a test's broken copy of the site)
+    shares the real one's results instead of rerunning every target."""
+    places = {project.cache: "<cache>", project.root: "<project>", run.FOLDER: "<executor>"}
+    folders = {str(path): label for path, label in sorted(places.items(), key=lambda item: -len(str(item[0])))}
+    facts = [target.rel, sha256_file(target.path), sha256_file(target.expected), relabel(spec.facts(), folders),
+             fingerprint]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
 def entry_path(cache: Path, rel: str) -> Path:

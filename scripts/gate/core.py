@@ -12,10 +12,11 @@ same functions.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from scripts.gate import cache, pages, run, settings
+from scripts.gate import cache, pages, run, seed, settings
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
@@ -64,19 +65,30 @@ def missing_expected(target: Target) -> Outcome:
 
 
 def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,
-          jobs: int | None = None) -> list[Outcome]:
-    """Check targets in parallel; a cached pass is trusted only if its key still matches."""
+          jobs: int | None = None, on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Check targets in parallel; a cached pass is trusted only if its key still matches.
+    ``on_done`` hears of each target as soon as it is judged (progress for a long check)."""
     project = Project.of(where)
     targets = chosen(project, only)
     models = ready(project)
-    fingerprint = cache.environment_fingerprint(project, models) if use_cache else ""
+    outcomes, todo = plan(project, targets, models if use_cache else None)
+    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, on_done):
+        outcomes[outcome.snippet] = outcome
+    return [outcomes[t.rel] for t in targets]
+
+
+def plan(project: Project, targets: list[Target],
+         models: dict[str, str] | None) -> tuple[dict[str, Outcome], list[Todo]]:
+    """What the cache already says of each target (``models``: the seeded files' hashes; None:
+    trust no cached result), and what must run."""
+    fingerprint = cache.environment_fingerprint(project, models) if models is not None else ""
     outcomes, todo = {}, []
     for target in targets:
         if not target.expected.exists():
             outcomes[target.rel] = missing_expected(target)
             continue
         spec = target.spec(project)
-        key = cache.key(project, target, spec, fingerprint) if use_cache else None
+        key = cache.key(project, target, spec, fingerprint) if models is not None else None
         entry = cache.recorded(project.cache, target.rel, key) if key else None
         if entry and "failure" in entry:
             outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED)
@@ -84,12 +96,21 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
             outcomes[target.rel] = Outcome(target.rel, Status.CACHED)
         else:
             todo.append((target, spec, key))
-    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1):
-        outcomes[outcome.snippet] = outcome
-    return [outcomes[t.rel] for t in targets]
+    return outcomes, todo
 
 
-def run_all(project: Project, todo: list[Todo], jobs: int) -> list[Outcome]:
+def known(where: Project | Path = ROOT) -> tuple[list[Outcome], list[tuple[Target, str]]]:
+    """What the cache already says, at once, without seeding or running anything: the
+    outcomes it holds, and each target it holds none for with its key (a site server shows
+    the first page from these, and verifies the rest in the background).  The seeded files'
+    hashes are the manifest's: every one is its pin, or the target is simply still to verify."""
+    project = Project.of(where)
+    outcomes, todo = plan(project, list(project.targets), seed.recorded(project.cache))
+    return list(outcomes.values()), [(target, key) for target, _, key in todo]
+
+
+def run_all(project: Project, todo: list[Todo], jobs: int,
+            on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run and compare everything in ``todo`` in the shortest wall time.
 
     Runs that need a fork server start it first; while it imports (on one core), the
@@ -99,7 +120,12 @@ def run_all(project: Project, todo: list[Todo], jobs: int) -> list[Outcome]:
     included = pages.pages_by_include(project.root) if todo else {}
     forked = sorted((item for item in todo if item[1].family), key=lambda item: -item[1].caps.timeout)
     plain = [item for item in todo if not item[1].family]
-    compare = lambda item: run_and_compare(project, item, included)  # noqa: E731
+    def compare(item: Todo) -> Outcome:
+        outcome = run_and_compare(project, item, included)
+        if on_done:
+            on_done(outcome)
+        return outcome
+
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(compare, plain))

@@ -304,6 +304,11 @@ def load_manifest(cache: Path) -> dict:
         return {}
 
 
+def recorded(cache: Path) -> dict[str, str]:
+    """The hashes the last seeding recorded, without checking a file: {cache path: sha256}."""
+    return {rel: entry["sha256"] for rel, entry in load_manifest(cache).items()}
+
+
 def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[str, str]:
     """Make sure the ``cache`` folder holds the pinned files of ``models``; return {cache
     path: sha256} (``Project.seed`` passes the project's).

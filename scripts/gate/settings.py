@@ -17,7 +17,7 @@ From the environment (the only variables the gate itself reads):
 * ``STUDY_LLM_CACHE`` — the folder for every project-local cache (seeded models, results,
   lab notebooks, figures); default ``<project>/.cache``.  Tests point it at a temp folder.
 * ``SNIPPET_GATE_FORK=0`` — no fork server: every run is a new interpreter.
-* ``SNIPPET_GATE_SANDBOX`` — ``auto`` (default), ``require`` (CI) or ``off``: see ``sandbox.py``.
+* ``SNIPPET_GATE_SANDBOX`` — ``auto`` (default), ``require`` (CI) or ``off``: see ``run/sandbox.py``.
 * ``CI`` — when set, ``update`` refuses to rewrite expected outputs.
 """
 

@@ -22,15 +22,12 @@ from typing import TYPE_CHECKING
 
 from scripts.gate import seed
 from scripts.gate.report import drift_report, tail
-from scripts.gate.run import Caps, Run, RunSpec, Stop, family_of
-from scripts.gate.run.child import FOLDER as CHILD
-from scripts.gate.run.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
+from scripts.gate.run import LAB_EXECUTOR, NETWORK_EXIT, WRITE_EXIT, Caps, Run, RunSpec, Stop, family_of
 
 if TYPE_CHECKING:
     from scripts.gate.project import Project
 
 DOCTEST_ARGV = ("-m", "doctest", "-o", "NORMALIZE_WHITESPACE")
-LAB_EXECUTOR = CHILD / "lab_exec.py"
 
 
 @dataclass(frozen=True)

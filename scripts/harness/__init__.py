@@ -1,2 +1,2 @@
-"""Tools the tests and the bench use to build, serve and measure the site; never imported by the hook or scripts/site.
-May import ``scripts.gate`` and ``scripts.site``; nothing imports it but ``tests/`` and ``scripts/bench/``."""
+"""Tools the tests and the bench use to build, serve and measure the site (never the hook's).
+May import ``scripts.gate`` and ``scripts.site``; only ``tests/`` and ``scripts/bench/`` import it."""

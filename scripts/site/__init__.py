@@ -1,4 +1,5 @@
 """The MkDocs side: everything that turns the gate's verified outputs into the site.
+May import ``scripts.gate`` and MkDocs; never ``scripts.harness``.
 
 ``build_state`` (what a build or a serve knows between builds: failing pages, provenance),
 ``labs`` (lab notebooks and their pages), ``provenance`` (the "verified with" line),

@@ -2,7 +2,7 @@
 
 ``labs/<name>.py`` (jupytext percent format) is the source; ``labs/<name>.out`` holds the
 outputs the gate verified (written by ``make update`` from a real run of
-``scripts/gate/child/lab_exec.py``, which also owns the ``.out`` format).  The build joins
+``scripts/gate/run/child/lab_exec.py``, which also owns the ``.out`` format).  The build joins
 the two into ``<name>.ipynb`` with those outputs
 in place: mkdocs-jupyter renders it without executing anything, and the same file is the
 page's download.
@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from scripts.gate import Kind, Project, Target
-from scripts.gate.run.child.lab_exec import parse_expected, section
+from scripts.gate.run import LAB_EXECUTOR, parse_expected, section
 from scripts.site import memo
 
 __all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "add_to_site", "decorate", "finished"]
@@ -101,10 +101,8 @@ def built_notebook(cache: Path, lab: Path) -> Path:
 def notebook_inputs(lab: Path) -> list[str]:
     """Everything a lab's notebook is made from: its source, its verified outputs, and the
     code and versions that join them."""
-    from scripts.gate.run.child import lab_exec
-
     return [lab.name, lab.read_text(encoding="utf-8"), expected_of(lab).read_text(encoding="utf-8"),
-            memo.source_of(__file__), memo.source_of(lab_exec.__file__),
+            memo.source_of(__file__), memo.source_of(str(LAB_EXECUTOR)),
             metadata.version("jupytext"), metadata.version("nbformat")]
 
 

@@ -3,6 +3,7 @@ invalidates it."""
 
 import shutil
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -138,3 +139,27 @@ def test_a_copy_of_the_project_with_the_same_files_shares_its_passes(project, tm
     assert [o.status for o in gate.check(copy)] == ["cached"]
     (copy / "snippets" / "a.py").write_text('print("a")  # edited in the copy\n')
     assert [o.status for o in gate.check(copy)] == ["passed"]
+
+
+def test_the_key_covers_the_sandbox_switch_on_every_machine(project):
+    """(Where bubblewrap works, tests/gate/test_layout.py also shows the rerun end to end.)"""
+    project.snippet("a", 'print("a")\n', "a\n")
+    loaded = gate.Project.load(project.root)
+    [target] = loaded.runnable
+    spec = target.spec(loaded)
+    flipped = replace(spec, sandboxed=not spec.sandboxed)
+    assert cache.key(loaded, target, spec, "f") != cache.key(loaded, target, flipped, "f")
+
+
+def test_a_lab_in_a_copy_of_the_project_has_the_same_key(project, tmp_path):
+    """A lab's argv names the gate's own lab executor, which is outside the project."""
+    (project.root / "labs").mkdir()
+    (project.root / "labs" / "demo.py").write_text("# %%\n1 + 1\n")
+    (project.root / "labs" / "demo.out").write_text("──── cell 1 · result ────\n2\n")
+    copy = shutil.copytree(project.root, tmp_path / "copy")
+    keys = []
+    for root in (project.root, copy):
+        loaded = gate.Project.load(root)
+        [lab] = loaded.runnable
+        keys.append(cache.key(loaded, lab, lab.spec(loaded), "f"))
+    assert keys[0] == keys[1]

@@ -3,6 +3,7 @@ executor (``run/``) is one folder that imports nothing from the judge side, and 
 key is the run itself: every file of that folder, every cap, the sandbox mode."""
 
 import ast
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -29,19 +30,28 @@ def test_the_core_knows_no_page_urls():
 
 
 def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, by name; a relative import as its dots (``..targets``)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." * node.level + (node.module or ""))
     return names
 
 
 def test_the_executor_imports_nothing_from_the_judge_side():
     outside = {f"{path.relative_to(RUN)}: {name}" for path in RUN.rglob("*.py") for name in imports_of(path)
-               if name.startswith("scripts") and not name.startswith("scripts.gate.run")}
+               if name.startswith((".", "scripts")) and not name.startswith("scripts.gate.run")}
     assert not outside
+
+
+def test_the_site_never_imports_the_harness():
+    """Building, serving and measuring the site (``scripts/harness``) is the tests' and the bench's."""
+    site = [*(REPO / "scripts" / "site").rglob("*.py"), REPO / "scripts" / "mkdocs_hook.py"]
+    found = {f"{path.relative_to(REPO)}: {name}" for path in site for name in imports_of(path)
+             if name.startswith("scripts.harness")}
+    assert not found
 
 
 def test_the_executor_files_are_exactly_its_folder():
@@ -49,32 +59,28 @@ def test_the_executor_files_are_exactly_its_folder():
     assert on_disk and set(run.FILES) == on_disk
 
 
-def test_every_package_says_what_lives_there_and_what_it_may_import():
-    for init in (REPO / "scripts").rglob("__init__.py"):
+def test_every_package_says_in_two_lines_what_lives_there_and_what_it_may_import():
+    for init in [*(REPO / "scripts").rglob("__init__.py"), *(REPO / "tests").rglob("__init__.py")]:
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
-        assert "import" in doc, f"{init.relative_to(REPO)}: its docstring says nothing of what it may import"
+        assert "import" in "\n".join(doc.splitlines()[:2]).lower(), f"{init.relative_to(REPO)}: its first two lines"
 
 
 @pytest.fixture
-def touched():
-    """Append a comment to a real gate file for one check; always restore its exact bytes."""
-    saved = {}
-
-    def touch(path):
-        saved[path] = path.read_bytes()
-        path.write_bytes(saved[path] + b"\n# touched by a test\n")
-
-    yield touch
-    for path, data in saved.items():
-        path.write_bytes(data)
+def touched(tmp_path, monkeypatch):
+    """The cache key reads the executor's files from a copy of ``run/``; ``touch(rel)`` appends a
+    comment to one file of that copy (the real files are never edited)."""
+    copy = shutil.copytree(RUN, tmp_path / "run", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(run, "FOLDER", copy)
+    monkeypatch.setattr(run, "FILES", tuple(copy / p.relative_to(RUN) for p in run.FILES))
+    return lambda rel: (copy / rel).write_bytes((copy / rel).read_bytes() + b"\n# touched by a test\n")
 
 
-@pytest.mark.parametrize("path", run.FILES, ids=lambda p: p.relative_to(RUN).as_posix())
-def test_touching_any_file_of_the_executor_changes_every_key(project, touched, path):
+@pytest.mark.parametrize("rel", [p.relative_to(RUN).as_posix() for p in run.FILES])
+def test_touching_any_file_of_the_executor_changes_every_key(project, touched, rel):
     project.snippet("a", 'print("a")\n', "a\n")
     loaded = gate.Project.load(project.root)
     before = cache.environment_fingerprint(loaded, {})
-    touched(path)
+    touched(rel)
     assert cache.environment_fingerprint(loaded, {}) != before
 
 
@@ -82,7 +88,7 @@ def test_after_touching_the_child_code_a_warm_check_reruns_instead_of_saying_all
     project.snippet("a", 'print("a")\n', "a\n")
     assert [o.status for o in gate.check(project.root)] == ["passed"]
     assert [o.status for o in gate.check(project.root)] == ["cached"]
-    touched(RUN / "child" / "sitecustomize.py")
+    touched("child/sitecustomize.py")
     outcomes = gate.check(project.root)
     assert [o.status for o in outcomes] == ["passed"]
     assert not gate.summary(outcomes).endswith("all cached, nothing rerun")

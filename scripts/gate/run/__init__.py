@@ -1,4 +1,5 @@
 """The executor, one door: ``run(spec) -> Run`` runs Python once, sandboxed, under caps.
+Imports the standard library and its own modules only: nothing from the rest of the gate.
 
 Lives here: the types (``spec.py``: ``RunSpec``, ``Caps``, ``Run``, ``Stop``), the run's
 environment and record (``environment.py``), the two transports (``process.py``, a new
@@ -31,11 +32,17 @@ from __future__ import annotations
 import time
 
 from scripts.gate.run import forkserver, process, sandbox
+from scripts.gate.run.child import FOLDER as CHILD
+from scripts.gate.run.child.lab_exec import parse_expected, section
+from scripts.gate.run.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
 from scripts.gate.run.environment import FILES, FOLDER, PINNED, environment, installed_packages
 from scripts.gate.run.spec import Caps, Run, RunSpec, Stop
 
-__all__ = ["Caps", "FILES", "FOLDER", "PINNED", "Run", "RunSpec", "Stop", "close", "environment", "family_of",
-           "installed_packages", "prepare", "run", "sandbox"]
+__all__ = ["Caps", "FILES", "FOLDER", "LAB_EXECUTOR", "NETWORK_EXIT", "PINNED", "Run", "RunSpec", "Stop",
+           "WRITE_EXIT", "close", "environment", "family_of", "installed_packages", "parse_expected", "prepare",
+           "run", "sandbox", "section"]
+
+LAB_EXECUTOR = CHILD / "lab_exec.py"  # runs a lab cell by cell; its output form is ``section``/``parse_expected``
 
 family_of = forkserver.family_of
 

@@ -13,10 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+from scripts.gate.run.child import FOLDER as CHILD
 from scripts.gate.run.spec import Run, RunSpec
 
 FOLDER = Path(__file__).resolve().parent
-CHILD = FOLDER / "child"
 # Every file of the executor: its bytes are in every cache key and every fork server's key.
 FILES = tuple(sorted(p for p in FOLDER.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
 INHERITED = ("PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
@@ -54,7 +54,7 @@ def environment(spec: RunSpec, scratch: Path, record: Path | None = None) -> dic
         TMPDIR=str(scratch),
         MPLCONFIGDIR=str(scratch / ".matplotlib"),
         PYTHONPATH=str(CHILD),
-        SNIPPET_GATE_PROTECTED=os.pathsep.join(str(path) for path in spec.readable),
+        SNIPPET_GATE_PROTECTED=json.dumps([str(path) for path in spec.readable]),
         SNIPPET_GATE_MEMORY_MB=str(spec.caps.memory_mb),
         SNIPPET_GATE_DEPS=str(record or ""),
     )

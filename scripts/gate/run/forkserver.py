@@ -182,10 +182,22 @@ class ForkServer:
             request = {"argv": list(spec.argv), "cwd": str(scratch), "env": environment(spec, scratch, record),
                        "stdout": str(out), "stderr": str(err)}
             ended = self.request(request, spec.caps.timeout, (out, err), spec.caps.max_output_kb * 1024)
-            if ended is None or isinstance(ended, Run):
+            if ended is None or (isinstance(ended, Run) and ended.stop is Stop.LOST):
                 return ended
-            (returncode, cpu), stderr = ended, err.read_bytes().decode("utf-8", "replace")
-            return with_record(Run(out.read_bytes(), stderr, returncode, via="fork", cpu=cpu), record)
+            try:  # what it printed (so far, if stopped), read at most one byte past the cap
+                return self.collected(ended, out, err, record, spec.caps.max_output_kb * 1024 + 1)
+            except OSError:  # the server was replaced (and its folder removed) meanwhile
+                return None
+
+    @staticmethod
+    def collected(ended: tuple[int, float] | Run, out: Path, err: Path, record: Path, limit: int) -> Run:
+        """The run with what it printed (and, if it ended by itself, its record)."""
+        stdout, stderr = head(out, limit), head(err, limit).decode("utf-8", "replace")
+        if isinstance(ended, Run):  # stopped by a cap: no record
+            ended.stdout, ended.stderr = stdout, stderr
+            return ended
+        returncode, cpu = ended
+        return with_record(Run(stdout, stderr, returncode, via="fork", cpu=cpu), record)
 
     def request(self, request: dict, timeout: float, outputs: tuple[Path, Path],
                 max_output: int) -> tuple[int, float] | Run | None:
@@ -240,6 +252,11 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
 def lost(why: str) -> Run:
     return Run(stop=Stop.LOST, detail=why, via="fork")
 
@@ -263,7 +280,9 @@ def prepare(spec: RunSpec) -> ForkServer:
     key = server_key(spec)
     with _guard:
         current = _servers.get(spec.family)
-        if current and current.key == key and current.proc.poll() is None:
+        # the same server while it runs; one that could not serve stays, so its runs go plain
+        # (and it says so once) until something in its key changes
+        if current and current.key == key and (current.proc.poll() is None or current.ready is False):
             return current
         if current:
             current.close()

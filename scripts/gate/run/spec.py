@@ -33,9 +33,11 @@ class RunSpec:
     sandboxed: bool = True  # under bubblewrap; False only where ``SNIPPET_GATE_SANDBOX`` allows it
 
     def facts(self) -> dict:
-        """The spec as plain data, for a cache key."""
+        """The spec as plain data, for a cache key.  The transport (``family``) is left out:
+        a fork and a new interpreter print the same bytes (``tests/gate/test_forkserver.py``)."""
         facts = asdict(self)
         facts["readable"] = [str(path) for path in self.readable]
+        del facts["family"]
         return facts
 
 

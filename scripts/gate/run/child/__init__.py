@@ -1,4 +1,5 @@
 """Code that runs inside the sandboxed child process, never in the gate's own.
+Imports the standard library (and IPython, for labs) only: never the project's code.
 
 This folder is put on the child's ``PYTHONPATH``, so its modules load there as top-level
 modules (``sitecustomize``, ``forkserver_main``, ``lab_exec``): they use the standard

@@ -28,8 +28,6 @@ import sys
 
 NETWORK_EXIT = 97
 WRITE_EXIT = 98
-# The folders a run may read and never write: the project and its caches (the spec's ``readable``).
-_PROTECTED = [folder for folder in os.environ.get("SNIPPET_GATE_PROTECTED", "").split(os.pathsep) if folder]
 _weights = set()  # "org/name" of each Hugging Face snapshot read, the file name of each tiktoken file
 
 
@@ -61,6 +59,22 @@ def _guard_getaddrinfo(original):
             _deny_network("look up", (host, port))
         return original(host, port, *args, **kwargs)
     return getaddrinfo
+
+
+def _protected():
+    """The folders a run may read and never write (the project and its caches: the spec's
+    ``readable``), a JSON list; anything else stops the run rather than guard nothing."""
+    raw = os.environ.get("SNIPPET_GATE_PROTECTED")
+    try:
+        folders = json.loads(raw) if raw is not None else []
+    except ValueError:
+        folders = None
+    if not isinstance(folders, list) or not all(isinstance(f, str) and os.path.isabs(f) for f in folders):
+        _die(WRITE_EXIT, f"SNIPPET_GATE_PROTECTED is not a JSON list of absolute folders: {raw!r}")
+    return folders
+
+
+_PROTECTED = []  # set by ``install``, in the child only
 
 
 def _inside(path, folder):
@@ -109,6 +123,8 @@ def _save_record():
 
 
 def install():
+    global _PROTECTED
+    _PROTECTED = _protected()
     socket.socket.connect = _guard_connect(socket.socket.connect)
     socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
     socket.getaddrinfo = _guard_getaddrinfo(socket.getaddrinfo)
