@@ -4,7 +4,8 @@ verified output.
 
 Thin on purpose: the work is in ``scripts.gate`` (the core) and ``scripts.site`` (the MkDocs
 side).  It owns one ``BuildState``.  ``mkdocs build`` fails on any drift; ``mkdocs serve``
-prints the report, keeps serving, and (thanks to the cache) reruns only what was edited.
+shows the first page from the cache at once, verifies the rest in the background, prints the
+report, keeps serving, and (thanks to the cache) reruns only what was edited.
 """
 
 import sys
@@ -23,6 +24,12 @@ state = BuildState()
 def on_startup(command, dirty):
     state.serving = command == "serve"
     state.dirty = dirty
+
+
+def on_serve(server, config, builder):
+    """Rebuild when the background check of a serving build ends (``scripts/site/verify.py``)."""
+    state.verifier.watch(server, state.project.cache / "serve")
+    return server
 
 
 def on_pre_build(config):

@@ -1,8 +1,11 @@
 """What one MkDocs process knows between builds, and what the hook asks of it.
 
-``mkdocs build`` fails on any drift; ``mkdocs serve`` reports it, keeps serving, and puts a
-warning on each page whose shown output is out of date.  Under every output that passed,
-the page gets its provenance line.  The hook owns one ``BuildState``; nothing is global.
+``mkdocs build`` checks everything first and fails on any drift.  ``mkdocs serve`` shows
+the first page at once from what the cache says, verifies the rest in the background
+(``verify.py``: those pages say "verifying" until then), reports drift, keeps serving, and
+puts a warning on each page whose shown output is out of date.  Under every output that
+passed, the page gets its provenance line.  The hook owns one ``BuildState``; nothing is
+global.
 """
 
 from __future__ import annotations
@@ -21,26 +24,36 @@ from scripts.gate import (
     Target,
     cache,
     check,
+    known,
     pages,
     prepare_fork_servers,
     site_problems,
     summary,
 )
 from scripts.site import lab_css, labs, provenance
+from scripts.site.verify import Verifier
 
 DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
               "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
+VERIFYING_TEXT = ("This local preview shows the committed output while the gate checks, in the background, "
+                  "that the code still prints it; the page reloads when the check is done. "
+                  "A published build checks everything first.")
+# (admonition kind, title, text) of the banner for a page whose targets failed / are being verified
+BANNERS = {"failing": ("failure", "Snippet check failed: ", DRIFT_TEXT),
+           "verifying": ("info", "Verifying: ", VERIFYING_TEXT)}
 
 
 class BuildState:
-    """The last build's project and verdicts: ``drifting`` maps a page (path under ``docs/``)
-    to its failing targets; ``records`` maps each passed target to what produced its output."""
+    """The last build's project and verdicts: ``pages`` maps "failing" and "verifying" to the
+    pages (paths under ``docs/``) that show such targets; ``records`` maps each passed target
+    to what produced its output."""
 
     def __init__(self, serving: bool = False):
         self.serving = serving
         self.dirty = False  # ``mkdocs serve --dirty``: a build may skip pages
         self.project: Project | None = None  # loaded once per build
-        self.drifting: dict[str, list[str]] = {}
+        self.verifier = Verifier()  # while serving: the background check
+        self.pages: dict[str, dict[str, list[str]]] = {"failing": {}, "verifying": {}}  # kind -> page -> targets
         self.records: dict[str, dict] = {}
         self.lab_styles = lab_css.Collector()  # a new one each build
 
@@ -52,42 +65,53 @@ class BuildState:
 
         try:
             project = self.project = Project.load(root)
-            if self.serving:  # start importing now, for the author's next save
-                prepare_fork_servers(project)
             problems = site_problems(project)
             if problems and not self.serving:  # the build fails anyway: say so before running anything
                 raise PluginError("snippet gate failed (no snippet was run: fix these first)\n" + "\n".join(problems))
-            outcomes = check(project)
+            outcomes, pending = self.serve_outcomes(project) if self.serving else (check(project), [])
         except SeedError as err:  # a missing or tampered model file: say which, no traceback
             raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
         except SnippetError as err:  # e.g. the OS sandbox is required and missing
             raise PluginError(f"snippet gate could not run: {err}") from None
         failed = [o for o in outcomes if not o.ok]
-        self.drifting = failing_pages(project, failed)
+        self.pages = {"failing": pages_showing(project, [o.snippet for o in failed]),
+                      "verifying": pages_showing(project, [target.rel for target in pending])}
         self.records = {o.snippet: provenance.describe(project, **ran) for o in outcomes
                         if o.ok and (ran := cache.provenance(project.cache, o.snippet))}
-        tally = summary(outcomes)
+        tally = summary(outcomes) if outcomes else "0 checked"
         report = "\n".join([tally, *problems])
-        logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s", tally.splitlines()[-1])
+        waiting = f"; {len(pending)} verifying in the background" if pending else ""
+        logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s%s", tally.splitlines()[-1], waiting)
         if (failed or problems) and not self.serving:
             raise PluginError(f"snippet gate failed\n{report}")
         if failed or problems:  # printed, not logged: a strict serve must keep serving
             print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr)
 
-    def failing(self, page: str) -> str:
-        return ", ".join(f"`{name}`" for name in self.drifting.get(page, []))
+    def serve_outcomes(self, project: Project) -> tuple[list[Outcome], list[Target]]:
+        """While serving: what the cache (or the last background check) says now, and the
+        targets left to verify, which the background check takes (``verify.py``)."""
+        outcomes, pending = known(project)
+        seen, pending = self.verifier.resolve(pending)
+        self.verifier.start(project, pending)
+        if not self.verifier.busy:  # nothing to verify: have the fork servers ready for the next save
+            prepare_fork_servers(project)
+        return outcomes + seen, [target for target, _ in pending]
+
+    def names(self, kind: str, page: str) -> str:
+        return ", ".join(f"`{name}`" for name in self.pages[kind].get(page, []))
 
     def drift_banner(self, page: str) -> str:
-        """While serving, a visible warning (Markdown) on a page whose shown output is out of date."""
-        names = self.failing(page)
-        return f'!!! failure "Snippet check failed: {names}"\n    {DRIFT_TEXT}\n\n' if names else ""
+        """While serving, a visible note (Markdown) on a page whose shown output is out of date
+        or still being verified."""
+        return "".join(f'!!! {style} "{title}{names}"\n    {text}\n\n' for kind, (style, title, text) in BANNERS.items()
+                       if (names := self.names(kind, page)))
 
     def lab_banner(self, page: str) -> str:
-        """The same warning as HTML, for a lab page (rendered from a notebook, not Markdown)."""
+        """The same notes as HTML, for a lab page (rendered from a notebook, not Markdown)."""
         code = lambda text: re.sub(r"`([^`]+)`", r"<code>\1</code>", text)  # noqa: E731
-        names = self.failing(page)
-        return (f'<div class="admonition failure"><p class="admonition-title">{code("Snippet check failed: " + names)}'
-                f"</p><p>{code(DRIFT_TEXT)}</p></div>") if names else ""
+        return "".join(f'<div class="admonition {style}"><p class="admonition-title">{code(title + names)}'
+                       f"</p><p>{code(text)}</p></div>" for kind, (style, title, text) in BANNERS.items()
+                       if (names := self.names(kind, page)))
 
     def with_provenance(self, page: str, markdown: str) -> str:
         """A page's Markdown with the provenance line under each output that passed."""
@@ -99,13 +123,13 @@ class BuildState:
         return provenance.html(record) if record else ""
 
 
-def failing_pages(project: Project, failed: list[Outcome]) -> dict[str, list[str]]:
-    """Pages (paths under ``docs/``) mapped to the failing targets they show."""
-    included = pages.pages_by_include(project.root) if failed else {}
+def pages_showing(project: Project, rels: list[str]) -> dict[str, list[str]]:
+    """Pages (paths under ``docs/``) mapped to those of these targets they show."""
+    included = pages.pages_by_include(project.root) if rels else {}
     result: dict[str, list[str]] = {}
-    for outcome in failed:
-        for page in site_pages(project.target(project.root / outcome.snippet), included):
-            result.setdefault(page, []).append(outcome.snippet)
+    for rel in rels:
+        for page in site_pages(project.target(project.root / rel), included):
+            result.setdefault(page, []).append(rel)
     return result
 
 

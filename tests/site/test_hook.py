@@ -66,10 +66,43 @@ def test_serve_reports_drift_keeps_serving_and_recovers(project):
         page = wait_for_page(url, lambda html: "Snippet check failed" in html)
         assert "snippets/greet.py" in page
         snippet.with_suffix(".out").write_text("hello\n")
-        wait_for_page(url, lambda html: "Snippet check failed" not in html and "hello" in html)
+        wait_for_page(url, lambda html: "Snippet check failed" not in html and "Verifying:" not in html
+                      and "hello" in html)
     finally:
         server.terminate()
         log = server.communicate(timeout=30)[0]
     assert "snippet gate failed (still serving)" in log
     assert "-hellO\n+hello" in log
     assert "1 checked: 1 passed; 1 run" in log  # after the fix only the edited snippet reran
+
+
+def serve(project):
+    """``mkdocs serve`` of the throwaway project: (url of its page, the server process)."""
+    (project.root / "mkdocs.yml").write_text(MKDOCS_YML + "watch:\n  - snippets\n")
+    port = free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--strict", "-a", f"127.0.0.1:{port}"],
+                              cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return f"http://127.0.0.1:{port}", server
+
+
+def test_serve_shows_the_first_page_before_the_check_and_says_it_is_verifying(project):
+    """A cold check can take minutes: the preview serves the committed output at once, says
+    so on the page, and reloads it verified (or failing) when the background check ends."""
+    project.snippet("slow", 'import time\ntime.sleep(6)\nprint("slow but fine")\n', "slow but fine\n")
+    project.snippet("wrong", 'import time\ntime.sleep(6)\nprint("right")\n', "wrong\n")
+    base, server = serve(project)
+    try:
+        first = wait_for_page(f"{base}/slow/", lambda html: "slow but fine" in html, seconds=30)
+        assert "Verifying: <code>snippets/slow.py</code>" in first
+        assert "Output verified with" not in first  # no provenance line before the check
+        verified = wait_for_page(f"{base}/slow/", lambda html: "Verifying:" not in html, seconds=90)
+        assert "slow but fine" in verified and "Snippet check failed" not in verified
+        failing = wait_for_page(f"{base}/wrong/", lambda html: "Verifying:" not in html, seconds=30)
+        assert "Snippet check failed: <code>snippets/wrong.py</code>" in failing
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+    assert "verifying 2 of 2 in the background" in log
+    assert "verified 1 of 2" in log and "verified 2 of 2" in log
+    assert "snippet gate failed (still serving)" in log and "-wrong\n+right" in log

@@ -1,0 +1,107 @@
+"""While serving: the first page at once from what the cache says, the rest verified in the background.
+
+``mkdocs serve`` must not wait for a cold check (minutes on a fresh clone) before its first
+page.  A serving build takes the outcomes the cache holds (``gate.known``); every target it
+holds none for is *verifying*: the pages that show it say so, and one background thread
+checks them, printing its progress.  When that check ends, the thread writes a file the
+server watches (``on_serve``), so the site rebuilds with the verdicts and the browser
+reloads.  ``mkdocs build`` never comes here: it checks everything first, and nothing
+unverified is ever published.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+from scripts.gate import Outcome, Project, SeedError, SnippetError, Status, Target, check, summary
+
+HEARTBEAT = 10.0  # seconds: a long step (seeding, a slow model) never leaves the terminal silent longer
+
+
+def say(text: str) -> None:
+    print(f"snippet gate: {text}", file=sys.stderr, flush=True)
+
+
+class Verifier:
+    """One background check at a time, and what it found.  ``last`` maps a key (as
+    ``gate.known`` gave it) to the outcome its check had: a failure the cache does not keep
+    (a timeout) is then not retried until something in its key changes."""
+
+    def __init__(self):
+        self.last: dict[str, Outcome] = {}
+        self.signal: Path | None = None  # the file the server watches; set by ``watch``
+        self.server = None
+        self.thread: threading.Thread | None = None
+        self.done, self.total, self.started = 0, 0, 0.0
+        self.lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def resolve(self, pending: list[tuple[Target, str]]) -> tuple[list[Outcome], list[tuple[Target, str]]]:
+        """The pending targets this verifier has already judged under the same key, and the rest."""
+        seen = [self.last[key] for _, key in pending if key in self.last]
+        return seen, [(target, key) for target, key in pending if key not in self.last]
+
+    def start(self, project: Project, pending: list[tuple[Target, str]]) -> None:
+        """Check ``pending`` in the background, unless a check is running (its end rebuilds the
+        site, and that build starts the next check for whatever is still pending)."""
+        if self.busy or not pending:
+            return
+        self.done, self.total, self.started = 0, len(pending), time.monotonic()
+        say(f"serving the committed outputs; verifying {len(pending)} of {len(project.targets)} in the background "
+            "(pages that show them say so until then)")
+        self.thread = threading.Thread(target=self.work, args=(project, pending), daemon=True)
+        self.thread.start()
+        threading.Thread(target=self.heartbeat, args=(self.thread,), daemon=True).start()
+
+    def work(self, project: Project, pending: list[tuple[Target, str]]) -> None:
+        try:
+            outcomes = check(project, [target for target, _ in pending], on_done=self.progress)
+        except (SeedError, SnippetError) as err:  # the same words a build would fail with
+            outcomes = [Outcome(t.rel, Status.FAILED, f"{t.rel}: not verified: {err}") for t, _ in pending]
+            say(f"could not verify: {err}")
+        self.last.update({key: outcome for (_, key), outcome in zip(pending, outcomes, strict=True)})
+        report = summary(outcomes)
+        if any(not outcome.ok for outcome in outcomes):
+            print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr, flush=True)
+        else:
+            say(report.splitlines()[-1])
+        self.ring()
+
+    def progress(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.done += 1
+            say(f"verified {self.done} of {self.total}: {outcome.snippet} {outcome.status} ({outcome.seconds:.1f} s)")
+
+    def heartbeat(self, thread: threading.Thread) -> None:
+        """Every ``HEARTBEAT`` seconds while the check runs: how far it is."""
+        while not thread.join(HEARTBEAT) and thread.is_alive():
+            elapsed = time.monotonic() - self.started
+            step = "seeding the offline models and starting" if self.done == 0 else "running"
+            say(f"still verifying: {self.done} of {self.total} done after {elapsed:.0f} s ({step})")
+
+    def watch(self, server, folder: Path) -> None:
+        """Have the server rebuild the site when a check ends (``on_serve``)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.signal, self.server = folder / "verified", server
+        server.watch(str(folder))
+        if not self.busy and self.done:  # a check that ended before the server watched
+            self.ring()
+
+    def ring(self) -> None:
+        """Touch the watched file, once the server's file watcher runs: a change made before
+        it takes its first look would go unseen (a check can end before the server starts)."""
+        if self.server is None:
+            return  # ``watch`` rings when the server comes
+        threading.Thread(target=self.ring_when_watched, daemon=True).start()
+
+    def ring_when_watched(self) -> None:
+        while not self.server.observer.is_alive():
+            time.sleep(0.2)
+        time.sleep(1.0)  # its first snapshot of the folder
+        self.signal.write_text(f"{time.time()}\n")
