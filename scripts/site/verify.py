@@ -17,12 +17,7 @@ import time
 from pathlib import Path
 
 from scripts.gate import Outcome, Project, SeedError, SnippetError, Status, Target, check, summary
-
-HEARTBEAT = 10.0  # seconds: a long step (seeding, a slow model) never leaves the terminal silent longer
-
-
-def say(text: str) -> None:
-    print(f"snippet gate: {text}", file=sys.stderr, flush=True)
+from scripts.gate.report import Progress, say
 
 
 class Verifier:
@@ -35,8 +30,7 @@ class Verifier:
         self.signal: Path | None = None  # the file the server watches; set by ``watch``
         self.server = None
         self.thread: threading.Thread | None = None
-        self.done, self.total, self.started = 0, 0, 0.0
-        self.lock = threading.Lock()
+        self.finished = False  # a check has ended (before the server watched, perhaps)
 
     @property
     def busy(self) -> bool:
@@ -52,16 +46,15 @@ class Verifier:
         site, and that build starts the next check for whatever is still pending)."""
         if self.busy or not pending:
             return
-        self.done, self.total, self.started = 0, len(pending), time.monotonic()
         say(f"serving the committed outputs; verifying {len(pending)} of {len(project.targets)} in the background "
             "(pages that show them say so until then)")
         self.thread = threading.Thread(target=self.work, args=(project, pending), daemon=True)
         self.thread.start()
-        threading.Thread(target=self.heartbeat, args=(self.thread,), daemon=True).start()
 
     def work(self, project: Project, pending: list[tuple[Target, str]]) -> None:
         try:
-            outcomes = check(project, [target for target, _ in pending], on_done=self.progress)
+            with Progress(len(pending)) as progress:
+                outcomes = check(project, [target for target, _ in pending], on_done=progress.done)
         except (SeedError, SnippetError) as err:  # the same words a build would fail with
             outcomes = [Outcome(t.rel, Status.FAILED, f"{t.rel}: not verified: {err}") for t, _ in pending]
             say(f"could not verify: {err}")
@@ -71,26 +64,15 @@ class Verifier:
             print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr, flush=True)
         else:
             say(report.splitlines()[-1])
+        self.finished = True
         self.ring()
-
-    def progress(self, outcome: Outcome) -> None:
-        with self.lock:
-            self.done += 1
-            say(f"verified {self.done} of {self.total}: {outcome.snippet} {outcome.status} ({outcome.seconds:.1f} s)")
-
-    def heartbeat(self, thread: threading.Thread) -> None:
-        """Every ``HEARTBEAT`` seconds while the check runs: how far it is."""
-        while not thread.join(HEARTBEAT) and thread.is_alive():
-            elapsed = time.monotonic() - self.started
-            step = "seeding the offline models and starting" if self.done == 0 else "running"
-            say(f"still verifying: {self.done} of {self.total} done after {elapsed:.0f} s ({step})")
 
     def watch(self, server, folder: Path) -> None:
         """Have the server rebuild the site when a check ends (``on_serve``)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.signal, self.server = folder / "verified", server
         server.watch(str(folder))
-        if not self.busy and self.done:  # a check that ended before the server watched
+        if self.finished:  # a check that ended before the server watched
             self.ring()
 
     def ring(self) -> None:

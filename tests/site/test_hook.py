@@ -104,5 +104,5 @@ def test_serve_shows_the_first_page_before_the_check_and_says_it_is_verifying(pr
         server.terminate()
         log = server.communicate(timeout=30)[0]
     assert "verifying 2 of 2 in the background" in log
-    assert "verified 1 of 2" in log and "verified 2 of 2" in log
+    assert "[1/2] " in log and "[2/2] " in log
     assert "snippet gate failed (still serving)" in log and "-wrong\n+right" in log
