@@ -22,10 +22,15 @@ from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
 
 Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: no cache)
-# Failures the same inputs would repeat, so they are remembered like a pass; a timeout or a
-# lost fork server may be the machine's doing, and is tried again next time.
+# Failures the same inputs would repeat, so they are remembered like a pass; a timeout, a lost
+# fork server or a process killed by a signal (the kernel's OOM killer) may be the machine's
+# doing, and is tried again next time.
 REPEATABLE = {run.Stop.NONE, run.Stop.OUTPUT}
 REMEMBERED = "\n  (remembered from an earlier run with the same inputs: nothing it depends on changed)"
+
+
+def repeatable(ran: run.Run) -> bool:
+    return ran.stop in REPEATABLE and ran.returncode is not None and ran.returncode >= 0
 
 
 def ready(project: Project) -> dict[str, str]:
@@ -42,7 +47,7 @@ def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]
     ran = run.run(spec)
     verdict = target.judge(ran, target.expected.read_bytes(), target.shown_on(included))
     if verdict.problem:
-        if key is not None and ran.stop in REPEATABLE:
+        if key is not None and repeatable(ran):
             cache.record_failure(project.cache, target.rel, key, verdict.problem)
         return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
     if key is not None:
