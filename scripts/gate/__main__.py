@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from scripts.gate import ROOT, Project, SeedError, SnippetError, check, site_problems, summary, update
-from scripts.gate.report import Progress
+from scripts.gate.progress import Progress
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

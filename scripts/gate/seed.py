@@ -28,6 +28,8 @@ the small ones).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -294,7 +296,8 @@ def copy_verified(src: Path, dest: Path, pinned: str | None) -> str:
     if pinned and actual != pinned:
         raise SeedError(f"hash mismatch for {src}: expected sha256 {pinned}, got {actual}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    handle, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(handle)
     shutil.copyfile(src, tmp)
     os.replace(tmp, dest)
     return actual
@@ -325,6 +328,16 @@ def recorded(cache: Path) -> dict[str, str]:
     return {rel: entry["sha256"] for rel, entry in load_manifest(cache).items()}
 
 
+@contextlib.contextmanager
+def locked(cache: Path):
+    """One seeding of ``cache`` at a time, across threads and processes (a site server's build
+    and its background check, or two gates): an exclusive ``flock`` on a file of its own."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".seed.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[str, str]:
     """Make sure the ``cache`` folder holds the pinned files of ``models``; return {cache
     path: sha256} (``Project.seed`` passes the project's).
@@ -334,6 +347,11 @@ def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[st
     mtime, change time and inode as recorded) are not hashed again, so a warm call costs a
     few ``stat`` calls.
     """
+    with locked(cache):
+        return seed_unlocked(cache, models, partial)
+
+
+def seed_unlocked(cache: Path, models: tuple[str, ...], partial: bool) -> dict[str, str]:
     old = load_manifest(cache)
     new = dict(old) if partial else {}
     for dest, (src, pinned) in seed_plan(cache, models).items():
@@ -350,7 +368,9 @@ def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[st
             point_main_at(cache, row)
     if new != old:
         cache.mkdir(parents=True, exist_ok=True)
-        (cache / MANIFEST).write_text(json.dumps(new, indent=1, sort_keys=True))
+        partial_file = cache / f".{MANIFEST}.{os.getpid()}.tmp"  # under the lock: one writer
+        partial_file.write_text(json.dumps(new, indent=1, sort_keys=True))
+        os.replace(partial_file, cache / MANIFEST)  # readers without the lock see all or nothing
     return {rel: entry["sha256"] for rel, entry in new.items()}
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from scripts.gate import Outcome, Project, SeedError, SnippetError, Status, Target, check, summary
-from scripts.gate.report import Progress, say
+from scripts.gate.progress import Progress, say
 
 
 class Verifier:

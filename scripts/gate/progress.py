@@ -1,0 +1,46 @@
+"""What a long check says while it runs (apart from ``report``, whose wording is part of every
+cache key: saying more while running never reruns a check)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from scripts.gate.report import Outcome
+
+
+def say(text: str) -> None:
+    print(f"snippet gate: {text}", file=sys.stderr, flush=True)
+
+
+class Progress:
+    """What a long check says while it runs: each target as it is judged, and, after
+    ``every`` seconds without news, how far it is (a cold check seeds models and runs targets
+    of a minute: it is never silent for longer).  A context manager; ``done`` is the
+    ``on_done`` of ``check``."""
+
+    def __init__(self, total: int, every: float = 10.0):
+        self.total, self.every, self.count = total, every, 0
+        self.started = self.last = time.monotonic()
+        self.stop, self.lock = threading.Event(), threading.Lock()
+
+    def __enter__(self) -> Progress:
+        threading.Thread(target=self.heartbeat, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+
+    def done(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.count, self.last = self.count + 1, time.monotonic()
+            say(f"[{self.count}/{self.total}] {outcome.status} {outcome.snippet} ({outcome.seconds:.1f} s)")
+
+    def heartbeat(self) -> None:
+        while not self.stop.wait(1.0):
+            now = time.monotonic()
+            if now - self.last >= self.every:
+                self.last = now
+                step = "seeding the offline models, starting" if self.count == 0 else "running"
+                say(f"still checking: {self.count} of {self.total} done after {now - self.started:.0f} s ({step})")
