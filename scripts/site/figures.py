@@ -26,10 +26,14 @@ ARCHITECTURES = [
     ("1  Pure prompt", ["Question", "LLM", "Answer"], "weights unchanged"),
     ("2  Agent + function calling", ["Question", "LLM asks\nfor a tool", "App runs\nthe function", "LLM", "Answer"],
      "weights unchanged"),
-    ("3  RAG", ["Question", "Embed", "Vector DB:\ntop-k notes", "LLM reads\nnotes + question", "Answer"],
+    ("3  RAG", ["Question", "Embed", "Vector DB:\ntop-k notes", "LLM reads\nnotes +\nquestion", "Answer"],
      "weights unchanged"),
     ("4  Fine-tuning", ["Domain data", "Train further", "Fine-tuned LLM", "Answer"], "weights CHANGED"),
 ]
+# The diagram is drawn in points at the size it is shown: about 450 pt wide (a phone's column is
+# about 360 CSS px, a desktop's 690), so its 11 pt labels show at about 9 px on a phone and
+# 17 px on a desktop, not scaled down to a few pixels from a wide canvas.
+ARCHITECTURE_FONTS = {"title": 12.5, "note": 11, "step": 11}
 
 
 def parse_labels(text: str) -> dict[str, str]:
@@ -86,26 +90,35 @@ def scatter(fig, text: str, theme: dict) -> None:
 
 
 def architectures(fig, text: str, theme: dict) -> None:
+    """One row per architecture: its title and what happens to the weights above a chain of
+    boxes, as wide as the row allows.  Axis units are points, the unit of font sizes."""
     from matplotlib.patches import FancyBboxPatch
 
+    width, height = (float(inches) * 72 for inches in fig.get_size_inches())
+    fonts, gap, box_height, round_pad = ARCHITECTURE_FONTS, 14.0, 48.0, 3.0
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, 10.5)
-    ax.set_ylim(0, len(ARCHITECTURES) * 2)
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
     ax.axis("off")
+    row_height = height / len(ARCHITECTURES)
     for row, (title, steps, note) in enumerate(ARCHITECTURES):
-        y = (len(ARCHITECTURES) - row) * 2 - 1.0
-        ax.text(0.1, y + 0.75, title, fontsize=12, fontweight="bold", color=theme["fg"], va="center")
-        ax.text(10.4, y + 0.75, note, fontsize=10, color=theme["muted"], ha="right", va="center",
+        top = height - row * row_height
+        ax.text(0, top - 9, title, fontsize=fonts["title"], fontweight="bold", color=theme["fg"], va="center")
+        ax.text(width, top - 9, note, fontsize=fonts["note"], color=theme["muted"], ha="right", va="center",
                 fontweight="bold" if "CHANGED" in note else "normal")
-        xs = [0.2 + i * (10.1 / len(steps)) for i in range(len(steps))]
-        width = 10.1 / len(steps) - 0.5
-        for i, (x, step) in enumerate(zip(xs, steps, strict=True)):
-            ax.add_patch(FancyBboxPatch((x, y - 0.45), width, 0.9, boxstyle="round,pad=0.05",
+        box_width = (width - gap * (len(steps) - 1)) / len(steps)
+        y = top - 24 - box_height / 2
+        for i, step in enumerate(steps):
+            x = i * (box_width + gap)
+            ax.add_patch(FancyBboxPatch((x + round_pad, y - box_height / 2 + round_pad), box_width - 2 * round_pad,
+                                        box_height - 2 * round_pad, boxstyle=f"round,pad={round_pad}",
                                         facecolor=theme["box"], edgecolor=theme["edge"]))
-            ax.text(x + width / 2, y, step, ha="center", va="center", fontsize=9.5, color=theme["fg"])
+            ax.text(x + box_width / 2, y, step, ha="center", va="center", fontsize=fonts["step"], color=theme["fg"],
+                    linespacing=1.15)
             if i:
-                ax.annotate("", (x - 0.05, y), (xs[i - 1] + width + 0.05, y),
-                            arrowprops={"arrowstyle": "->", "color": theme["edge"], "lw": 1.5})
+                ax.annotate("", (x - 1, y), (x - gap + 1, y),
+                            arrowprops={"arrowstyle": "->", "color": theme["edge"], "lw": 1.5, "shrinkA": 0,
+                                        "shrinkB": 0})
 
 
 FIGURES = {  # name: (draw function, size in inches, text as glyph paths?)
@@ -113,7 +126,7 @@ FIGURES = {  # name: (draw function, size in inches, text as glyph paths?)
     # selectable); the diagram draws glyphs as paths, so every label fits its box exactly.
     "similarity-heatmap": (heatmap, (6.4, 5.0), False),
     "embedding-map": (scatter, (7.6, 5.2), False),
-    "four-architectures": (architectures, (10.0, 6.4), True),
+    "four-architectures": (architectures, (6.0, 4.9), True),
 }
 
 

@@ -4,7 +4,9 @@ into each (mkdocs-jupyter inlines JupyterLab's whole theme).
 The lab pages' ``<style>`` blocks are the same on every lab page.  They are lifted out of
 the pages and purged to the rules that can match the lab pages' markup: a rule whose
 selector names a class that no lab page uses can match nothing, and a custom property that
-no kept rule reads is never used.  What is left keeps the labs' look."""
+no kept rule reads is never used.  What is left keeps the labs' look, except where a lab page
+uses the site's own markup (its code cells are Material's code blocks, ``scripts/site/labs.py``):
+the notebook theme's rules for those classes are dropped, so they look as on every other page."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ CLASS_ATTR = re.compile(r'class="([^"]*)"')
 SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 VAR = re.compile(r"var\(\s*(--[\w-]+)")
 HREF = "assets/stylesheets/labs.css"
+# Classes a lab page shares with the rest of the site, styled by the site's stylesheets only: the
+# notebook theme restyles ``.highlight pre`` (its own background and padding, in the dark scheme
+# on the whole page), which would make a lab's code blocks unlike every other page's.
+SITE_STYLED = {"highlight"}
 
 
 def lift_styles(html: str) -> tuple[str, list[str]]:
@@ -141,7 +147,7 @@ class Collector:
 
     def write(self, site_dir: Path, cache: Path) -> None:
         if self.blocks:
-            css, classes = "\n".join(self.blocks), sorted(self.classes)
+            css, classes = "\n".join(self.blocks), sorted(self.classes - SITE_STYLED)
             inputs = [css, " ".join(classes), memo.source_of(__file__), metadata.version("tinycss2")]
             sheet = memo.text(cache, "lab-css", inputs, lambda: purge(css, set(classes)))
             target = site_dir / HREF

@@ -143,17 +143,21 @@ def source_of(src_uri: str) -> str:
 
 def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
     """A rendered lab page, finished: a download button on top (under a failed check's
-    warning, while serving), the provenance line under each output, the outputs left out of
-    the search index so prose is found first, and no script that would reach another host
-    (nbconvert's MathJax and Mermaid loaders)."""
+    warning, while serving), code cells shown as the site's code blocks, the provenance line
+    under each output, the outputs left out of the search index so prose is found first, and
+    no script that would reach another host (nbconvert's MathJax and Mermaid loaders)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     for script in soup.find_all("script"):
         src, body = script.get("src"), script.string or ""
         if src == "" or (src or "").startswith(("http:", "https:", "//")) \
-                or "https://" in body or script.get("type") == "text/x-mathjax-config":
+                or "https://" in body or script.get("type") == "text/x-mathjax-config" \
+                or "clipboard-copy" in body:  # the notebook's own copy buttons, replaced below
             script.decompose()
+    for number, editor in enumerate(soup.select("div.jp-InputArea-editor"), start=1):
+        if block := code_block(soup, editor, f"lab-code-{number}"):
+            editor.replace_with(block)
     for area in soup.select("div.jp-OutputArea"):
         area["data-search-exclude"] = ""
         if provenance_html:  # below the output row (a flex box), not beside it
@@ -166,6 +170,29 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     else:
         soup.insert(0, link)
     return str(soup)
+
+
+def code_block(soup, editor, block_id: str):
+    """A code cell's editor (nbconvert's CodeMirror markup: its own highlighter classes, copy
+    button and hidden copy of the source) as the block Material renders for a fenced code
+    block, ``<div class="highlight"><pre><code>``: the same colours, font and copy button as
+    every other page.  A one-line cell is marked, so its copy button is kept clear of its text.
+
+    The block has an id: Material names a block after the nearest element with one, and its
+    copy button finds the code through that name as a CSS selector, which the cell's own id
+    (``cell-id=cell-3``) is not."""
+    pre = editor.select_one(".highlight-ipynb > pre")
+    if pre is None:
+        return None
+    code = soup.new_tag("code")
+    for child in list(pre.contents):
+        if not (child.name == "span" and not child.attrs and not child.contents):  # Pygments' empty span
+            code.append(child.extract())
+    one_line = "\n" not in code.get_text().strip("\n")
+    block = soup.new_tag("div", attrs={"class": "highlight one-line" if one_line else "highlight", "id": block_id})
+    block.append(soup.new_tag("pre"))
+    block.pre.append(code)
+    return block
 
 
 def finished(cache: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:

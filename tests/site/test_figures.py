@@ -75,3 +75,31 @@ def test_every_figure_has_its_intrinsic_size_and_loads_lazily(built_site):
     for tag in tags:
         assert re.search(r'width="\d+"', tag) and re.search(r'height="\d+"', tag), tag
         assert 'loading="lazy"' in tag, tag
+
+
+def test_the_architectures_diagram_is_readable_at_a_phones_column_and_every_label_fits_its_box():
+    """Shown at the column's width (about 358 CSS px on a 390 px phone, 690 on a desktop), the
+    diagram is scaled by column / its width in points: its smallest label must stay legible."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.text import Text
+
+    draw, size, glyph_paths = figures.FIGURES["four-architectures"]
+    width, _ = figures.intrinsic_size(figures.render(draw, size, OUT, figures.THEMES["light"], glyph_paths))
+    fig = Figure(figsize=size, dpi=72)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    draw(fig, OUT, figures.THEMES["light"])
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    smallest = min(t.get_fontsize() for t in texts)
+    assert smallest * 358 / width >= 8.5, f"labels {smallest} pt in a {width:.0f} pt wide diagram: too small on a phone"
+    boxes = [p.get_window_extent(renderer) for p in fig.findobj(FancyBboxPatch)]
+    steps = [t for t in texts if t.get_horizontalalignment() == "center"]
+    assert len(steps) == sum(len(s) for _, s, _ in figures.ARCHITECTURES) == len(boxes)
+    for text in steps:
+        inside = text.get_window_extent(renderer).expanded(1, 1).padded(2)  # 2 pt clear of the edge
+        assert any(box.contains(inside.x0, inside.y0) and box.contains(inside.x1, inside.y1) for box in boxes), \
+            f"{text.get_text()!r} does not fit its box"

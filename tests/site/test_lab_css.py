@@ -1,5 +1,7 @@
 """The lab pages share one purged stylesheet instead of inlining the notebook theme."""
 
+import re
+
 from scripts.site import lab_css
 
 CSS = """
@@ -30,6 +32,10 @@ def test_every_lab_page_links_the_shared_stylesheet_and_inlines_no_theme(built_s
         assert "<style" not in html, page
         assert f'href="../../{lab_css.HREF}"' in html, page
         assert "jp-Cell" in html, page
+        # code cells are the site's code blocks, with its copy button, not the notebook's
+        assert '<div class="highlight' in html and "highlight-ipynb" not in html and "clipboard-copy" not in html, page
+    # ...so the notebook theme's rules for .highlight (another background) are left out
+    assert not re.search(r"\.highlight(?![\w-])", sheet.read_text(encoding="utf-8"))
 
 
 def test_lifting_takes_every_whole_style_block_and_leaves_a_broken_one():
