@@ -35,6 +35,7 @@ def run_both_ways(root, path, monkeypatch):
     return forked, plain
 
 
+@pytest.mark.slow  # the real models, both ways: make test runs it, make test-fast leaves it out
 @pytest.mark.parametrize("rel", ["snippets/embedding_similarity.py", "labs/retrieval.py", "snippets/next_token_llm.py",
                                  "snippets/tokenizers_compared.py"])
 def test_a_forked_run_prints_the_same_bytes_and_imports_as_a_plain_run(repo_server, monkeypatch, rel):
