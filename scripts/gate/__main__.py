@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         args.project = chosen(args)
         total = len(args.only or (args.project.runnable if args.mode == "update" else args.project.targets))
         with Progress(total) as progress:
-            outcomes = (update(args.project, args.only, args.jobs, progress.done) if args.mode == "update"
-                        else check(args.project, args.only, not args.no_cache, args.jobs, progress.done))
+            outcomes = (update(args.project, args.only, args.jobs, progress) if args.mode == "update"
+                        else check(args.project, args.only, not args.no_cache, args.jobs, progress))
     except (SnippetError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -12,11 +12,11 @@ same functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from scripts.gate import cache, pages, run, seed, settings
+from scripts.gate.progress import Progress
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
@@ -70,14 +70,14 @@ def missing_expected(target: Target) -> Outcome:
 
 
 def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,
-          jobs: int | None = None, on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+          jobs: int | None = None, progress: Progress | None = None) -> list[Outcome]:
     """Check targets in parallel; a cached pass is trusted only if its key still matches.
-    ``on_done`` hears of each target as soon as it is judged (progress for a long check)."""
+    ``progress`` hears of each run as it starts and of each target as soon as it is judged."""
     project = Project.of(where)
     targets = chosen(project, only)
     models = ready(project)
     outcomes, todo = plan(project, targets, models if use_cache else None)
-    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, on_done):
+    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, progress):
         outcomes[outcome.snippet] = outcome
     return [outcomes[t.rel] for t in targets]
 
@@ -115,7 +115,7 @@ def known(where: Project | Path = ROOT) -> tuple[list[Outcome], list[tuple[Targe
 
 
 def run_all(project: Project, todo: list[Todo], jobs: int,
-            on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+            progress: Progress | None = None) -> list[Outcome]:
     """Run and compare everything in ``todo`` in the shortest wall time.
 
     Runs that need a fork server start it first; while it imports (on one core), the
@@ -126,7 +126,9 @@ def run_all(project: Project, todo: list[Todo], jobs: int,
     forked = sorted((item for item in todo if item[1].family), key=lambda item: -item[1].caps.timeout)
     plain = [item for item in todo if not item[1].family]
     def compare(item: Todo) -> Outcome:
-        return reported(run_and_compare(project, item, included), on_done)
+        if progress:
+            progress.started(item[0].rel)
+        return reported(run_and_compare(project, item, included), progress)
 
     if not forked:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -145,7 +147,7 @@ def prepare_fork_servers(where: Project | Path = ROOT) -> None:
 
 
 def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
-           jobs: int | None = None, on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+           jobs: int | None = None, progress: Progress | None = None) -> list[Outcome]:
     """Rewrite expected outputs from real runs; refuses in CI, never writes a failed run."""
     if settings.in_ci():
         raise SnippetError("make update rewrites expected outputs and never runs in CI")
@@ -153,12 +155,12 @@ def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None
     targets = chosen(project, only or project.runnable)
     ready(project)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda target: reported(update_one(project, target), on_done), targets))
+        return list(pool.map(lambda target: reported(update_one(project, target), progress), targets))
 
 
-def reported(outcome: Outcome, on_done: Callable[[Outcome], None] | None) -> Outcome:
-    if on_done:
-        on_done(outcome)
+def reported(outcome: Outcome, progress: Progress | None) -> Outcome:
+    if progress:
+        progress.done(outcome)
     return outcome
 
 

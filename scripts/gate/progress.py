@@ -16,13 +16,14 @@ def say(text: str) -> None:
 
 class Progress:
     """What a long check says while it runs: each target as it is judged, and, after
-    ``every`` seconds without news, how far it is (a cold check seeds models and runs targets
-    of a minute: it is never silent for longer).  A context manager; ``done`` is the
-    ``on_done`` of ``check``."""
+    ``every`` seconds without news, how far it is and what runs longest (a cold check seeds
+    models and runs targets of a minute: it is never silent for longer).  A context manager,
+    handed to ``check`` or ``update``, which call ``started`` and ``done``."""
 
     def __init__(self, total: int, every: float = 10.0):
         self.total, self.every, self.count = total, every, 0
-        self.started = self.last = time.monotonic()
+        self.began = self.last = time.monotonic()
+        self.running: dict[str, float] = {}  # target -> when its run started
         self.stop, self.lock = threading.Event(), threading.Lock()
 
     def __enter__(self) -> Progress:
@@ -32,9 +33,14 @@ class Progress:
     def __exit__(self, *exc) -> None:
         self.stop.set()
 
+    def started(self, rel: str) -> None:
+        with self.lock:
+            self.running[rel] = time.monotonic()
+
     def done(self, outcome: Outcome) -> None:
         with self.lock:
             self.count, self.last = self.count + 1, time.monotonic()
+            self.running.pop(outcome.snippet, None)
             say(f"[{self.count}/{self.total}] {outcome.status} {outcome.snippet} ({outcome.seconds:.1f} s)")
 
     def heartbeat(self) -> None:
@@ -42,5 +48,12 @@ class Progress:
             now = time.monotonic()
             if now - self.last >= self.every:
                 self.last = now
-                step = "seeding the offline models, starting" if self.count == 0 else "running"
-                say(f"still checking: {self.count} of {self.total} done after {now - self.started:.0f} s ({step})")
+                elapsed = now - self.began
+                say(f"still checking: {self.count} of {self.total} done after {elapsed:.0f} s; {self.longest(now)}")
+
+    def longest(self, now: float) -> str:
+        with self.lock:
+            running = sorted(self.running.items(), key=lambda item: item[1])[:2]
+        if not running:
+            return "seeding the offline models, starting" if self.count == 0 else "finishing"
+        return "running longest: " + ", ".join(f"{rel} ({now - since:.0f} s)" for rel, since in running)

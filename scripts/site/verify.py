@@ -54,7 +54,7 @@ class Verifier:
     def work(self, project: Project, pending: list[tuple[Target, str]]) -> None:
         try:
             with Progress(len(pending)) as progress:
-                outcomes = check(project, [target for target, _ in pending], on_done=progress.done)
+                outcomes = check(project, [target for target, _ in pending], progress=progress)
         except (SeedError, SnippetError) as err:  # the same words a build would fail with
             outcomes = [Outcome(t.rel, Status.FAILED, f"{t.rel}: not verified: {err}") for t, _ in pending]
             say(f"could not verify: {err}")
