@@ -63,6 +63,7 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
+    state.after_build()
     state.lab_styles.write(Path(config.site_dir), state.project.cache)
     if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
         memo.prune()  # what this build did not use is an earlier version's

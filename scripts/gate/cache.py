@@ -70,9 +70,13 @@ def key(project: Project, target: Target, spec: RunSpec, fingerprint: str) -> st
     shares the real one's results instead of rerunning every target."""
     places = {project.cache: "<cache>", project.root: "<project>", run.FOLDER: "<executor>"}
     folders = {str(path): label for path, label in sorted(places.items(), key=lambda item: -len(str(item[0])))}
-    facts = [target.rel, sha256_file(target.path), sha256_file(target.expected), relabel(spec.facts(), folders),
-             fingerprint]
+    facts = [target.rel, *stamp(target), relabel(spec.facts(), folders), fingerprint]
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def stamp(target: Target) -> tuple[str, str]:
+    """The hashes of a target's source and expected output, as its key has them."""
+    return sha256_file(target.path), sha256_file(target.expected)
 
 
 def entry_path(cache: Path, rel: str) -> Path:

@@ -21,16 +21,21 @@ from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
 from scripts.gate.targets import Target
 
-Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: no cache)
+Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: keep nothing)
 # Failures the same inputs would repeat, so they are remembered like a pass; a timeout, a lost
 # fork server or a process killed by a signal (the kernel's OOM killer) may be the machine's
 # doing, and is tried again next time.
 REPEATABLE = {run.Stop.NONE, run.Stop.OUTPUT}
-REMEMBERED = "\n  (remembered from an earlier run with the same inputs: nothing it depends on changed)"
+REMEMBERED = ("\n  (remembered from an earlier run with the same inputs: nothing it depends on changed; "
+              "to run it again anyway: .venv/bin/python -m scripts.gate check --no-cache FILE)")
 
 
 def repeatable(ran: run.Run) -> bool:
-    return ran.stop in REPEATABLE and ran.returncode is not None and ran.returncode >= 0
+    """A failure the same inputs would repeat.  bubblewrap reports a child killed by signal N
+    as exit code 128 + N, so under the sandbox such codes count as killed too."""
+    if ran.stop not in REPEATABLE or ran.returncode is None or ran.returncode < 0:
+        return False
+    return not (ran.spec is not None and ran.spec.sandboxed and ran.returncode > 128)
 
 
 def ready(project: Project) -> dict[str, str]:
@@ -42,10 +47,19 @@ def ready(project: Project) -> dict[str, str]:
 
 
 def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]) -> Outcome:
-    """Run one target fresh and judge it against its expected output (check mode)."""
+    """Run one target fresh and judge it against its expected output (check mode).  The result
+    is kept under the planned key only if the target's files are still the bytes that key
+    was made from (an edit during a long check must not lend its result to other bytes)."""
     target, spec, key = todo
+    stamp = cache.stamp(target) if key is not None else None
     ran = run.run(spec)
-    verdict = target.judge(ran, target.expected.read_bytes(), target.shown_on(included))
+    try:
+        expected = target.expected.read_bytes()
+    except OSError as err:  # deleted or renamed while it ran
+        return Outcome(target.rel, Status.FAILED, f"{target.rel}: {target.expected_rel} went away: {err}", ran.seconds)
+    verdict = target.judge(ran, expected, target.shown_on(included))
+    if key is not None and cache.stamp(target) != stamp:
+        key = None
     if verdict.problem:
         if key is not None and repeatable(ran):
             cache.record_failure(project.cache, target.rel, key, verdict.problem)
@@ -76,25 +90,26 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
     project = Project.of(where)
     targets = chosen(project, only)
     models = ready(project)
-    outcomes, todo = plan(project, targets, models if use_cache else None)
+    outcomes, todo = plan(project, targets, models, trust=use_cache)
     for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, progress):
         outcomes[outcome.snippet] = outcome
     return [outcomes[t.rel] for t in targets]
 
 
-def plan(project: Project, targets: list[Target],
-         models: dict[str, str] | None) -> tuple[dict[str, Outcome], list[Todo]]:
-    """What the cache already says of each target (``models``: the seeded files' hashes; None:
-    trust no cached result), and what must run."""
-    fingerprint = cache.environment_fingerprint(project, models) if models is not None else ""
+def plan(project: Project, targets: list[Target], models: dict[str, str],
+         trust: bool = True) -> tuple[dict[str, Outcome], list[Todo]]:
+    """What the cache already says of each target (``models``: the seeded files' hashes), and
+    what must run.  Without ``trust`` everything runs, and what it finds replaces what the
+    cache said (``--no-cache``: the way to clear a remembered failure)."""
+    fingerprint = cache.environment_fingerprint(project, models)
     outcomes, todo = {}, []
     for target in targets:
         if not target.expected.exists():
             outcomes[target.rel] = missing_expected(target)
             continue
         spec = target.spec(project)
-        key = cache.key(project, target, spec, fingerprint) if models is not None else None
-        entry = cache.recorded(project.cache, target.rel, key) if key else None
+        key = cache.key(project, target, spec, fingerprint)
+        entry = cache.recorded(project.cache, target.rel, key) if trust else None
         if entry and "failure" in entry:
             outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED)
         elif entry:
@@ -110,7 +125,7 @@ def known(where: Project | Path = ROOT) -> tuple[list[Outcome], list[tuple[Targe
     the first page from these, and verifies the rest in the background).  The seeded files'
     hashes are the manifest's: every one is its pin, or the target is simply still to verify."""
     project = Project.of(where)
-    outcomes, todo = plan(project, list(project.targets), seed.recorded(project.cache))
+    outcomes, todo = plan(project, list(project.targets), seed.recorded(project.cache, project.settings.models))
     return list(outcomes.values()), [(target, key) for target, _, key in todo]
 
 

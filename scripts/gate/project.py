@@ -20,6 +20,12 @@ from scripts.gate.targets import Kind, Target, discover, doctest_pages
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def scratch(rel: Path) -> bool:
+    """An editor's or Python's own file, never a data file (a swap file written while the
+    author types must not rerun every target): hidden, ``#autosave#``, ``backup~``, caches."""
+    return any(part.startswith((".", "#")) or part.endswith("~") or part == "__pycache__" for part in rel.parts)
+
+
 @dataclass(frozen=True)
 class Project:
     """A project folder, its settings, its cache folder and its targets (snippets, then labs,
@@ -79,4 +85,4 @@ class Project:
         no tracking of reads (which a subprocess, sqlite or a ``.pyc`` would slip past)."""
         own = {path for target in self.runnable for path in (target.path, target.expected)}
         return sorted(p for folder in ("snippets", "labs") for p in (self.root / folder).rglob("*")
-                      if p.is_file() and p not in own)
+                      if p.is_file() and p not in own and not scratch(p.relative_to(self.root)))

@@ -323,9 +323,18 @@ def load_manifest(cache: Path) -> dict:
         return {}
 
 
-def recorded(cache: Path) -> dict[str, str]:
-    """The hashes the last seeding recorded, without checking a file: {cache path: sha256}."""
-    return {rel: entry["sha256"] for rel, entry in load_manifest(cache).items()}
+def recorded(cache: Path, models: tuple[str, ...]) -> dict[str, str]:
+    """What ``seed(cache, models)`` would return if nothing changed since the last seeding,
+    read from its manifest without checking a file or taking the lock: {cache path: sha256}."""
+    wanted = files_of(cache, models)
+    return {rel: entry["sha256"] for rel, entry in load_manifest(cache).items() if rel in wanted}
+
+
+def files_of(cache: Path, models: tuple[str, ...]) -> set[str]:
+    """Every file (its path under ``cache``) that seeding ``models`` puts there."""
+    copied = {dest.relative_to(cache).as_posix() for dest in seed_plan(cache, models)}
+    return copied | {row.dest(cache, name).relative_to(cache).as_posix()
+                     for row in chosen(models) if isinstance(row.source, Downloaded) for name in row.pins}
 
 
 @contextlib.contextmanager
@@ -347,8 +356,18 @@ def seed(cache: Path, models: tuple[str, ...], partial: bool = False) -> dict[st
     mtime, change time and inode as recorded) are not hashed again, so a warm call costs a
     few ``stat`` calls.
     """
+    if partial and (already := seeded(cache, models)) is not None:
+        return already  # no lock: a long seeding elsewhere (SmolLM2's conversion) does not hold this up
     with locked(cache):
         return seed_unlocked(cache, models, partial)
+
+
+def seeded(cache: Path, models: tuple[str, ...]) -> dict[str, str] | None:
+    """{cache path: sha256} of ``models`` if every file is seeded and unchanged on disk, else None."""
+    hashes, manifest, wanted = recorded(cache, models), load_manifest(cache), files_of(cache, models)
+    if wanted - hashes.keys() or not all(unchanged(manifest[rel], cache / rel) for rel in wanted):
+        return None
+    return hashes
 
 
 def seed_unlocked(cache: Path, models: tuple[str, ...], partial: bool) -> dict[str, str]:

@@ -53,6 +53,7 @@ class BuildState:
         self.dirty = False  # ``mkdocs serve --dirty``: a build may skip pages
         self.project: Project | None = None  # loaded once per build
         self.verifier = Verifier()  # while serving: the background check
+        self.pending: list[tuple[Target, str]] = []  # what the last serving build left to verify
         self.pages: dict[str, dict[str, list[str]]] = {"failing": {}, "verifying": {}}  # kind -> page -> targets
         self.records: dict[str, dict] = {}
         self.lab_styles = lab_css.Collector()  # a new one each build
@@ -91,11 +92,17 @@ class BuildState:
         """While serving: what the cache (or the last background check) says now, and the
         targets left to verify, which the background check takes (``verify.py``)."""
         outcomes, pending = known(project)
-        seen, pending = self.verifier.resolve(pending)
-        self.verifier.start(project, pending)
-        if not self.verifier.busy:  # nothing to verify: have the fork servers ready for the next save
+        seen, self.pending = self.verifier.resolve(pending)
+        if not self.verifier.busy and not self.pending:  # have the fork servers ready for the next save
             prepare_fork_servers(project)
-        return outcomes + seen, [target for target, _ in pending]
+        return outcomes + seen, [target for target, _ in self.pending]
+
+    def after_build(self) -> None:
+        """While serving, once the pages are written: verify what the cache did not hold.  Not
+        before, so the first page never waits for what the check does first (seeding the
+        models, which takes the seeding lock for minutes on a fresh clone)."""
+        if self.serving and self.project is not None:
+            self.verifier.start(self.project, self.pending)
 
     def names(self, kind: str, page: str) -> str:
         return ", ".join(f"`{name}`" for name in self.pages[kind].get(page, []))

@@ -52,20 +52,26 @@ class Verifier:
         self.thread.start()
 
     def work(self, project: Project, pending: list[tuple[Target, str]]) -> None:
+        """The check, whatever happens: its verdicts are kept, and the site is always rebuilt."""
+        try:
+            self.judged(project, pending)
+        finally:
+            self.finished = True
+            self.ring()
+
+    def judged(self, project: Project, pending: list[tuple[Target, str]]) -> None:
         try:
             with Progress(len(pending)) as progress:
                 outcomes = check(project, [target for target, _ in pending], progress=progress)
-        except (SeedError, SnippetError) as err:  # the same words a build would fail with
+        except (SeedError, SnippetError, OSError, ValueError) as err:  # a missing model; a file deleted meanwhile
+            say(f"could not verify: {type(err).__name__}: {err}")  # failed on the page until an edit changes its key
             outcomes = [Outcome(t.rel, Status.FAILED, f"{t.rel}: not verified: {err}") for t, _ in pending]
-            say(f"could not verify: {err}")
         self.last.update({key: outcome for (_, key), outcome in zip(pending, outcomes, strict=True)})
         report = summary(outcomes)
         if any(not outcome.ok for outcome in outcomes):
             print(f"\nsnippet gate failed (still serving)\n{report}\n", file=sys.stderr, flush=True)
         else:
             say(report.splitlines()[-1])
-        self.finished = True
-        self.ring()
 
     def watch(self, server, folder: Path) -> None:
         """Have the server rebuild the site when a check ends (``on_serve``)."""

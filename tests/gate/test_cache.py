@@ -163,3 +163,26 @@ def test_a_lab_in_a_copy_of_the_project_has_the_same_key(project, tmp_path):
         [lab] = loaded.runnable
         keys.append(cache.key(loaded, lab, lab.spec(loaded), "f"))
     assert keys[0] == keys[1]
+
+
+def test_an_editors_scratch_files_are_no_data_files(project):
+    """A swap or backup file written while the author types must not rerun every target."""
+    project.snippet("a", 'print("a")\n', "a\n")
+    assert statuses(project) == ["passed"]
+    for name in (".a.py.swp", "a.py~", "#a.py#", "__pycache__/a.cpython-311.pyc"):
+        (project.root / "snippets" / name).parent.mkdir(exist_ok=True)
+        (project.root / "snippets" / name).write_text("scratch")
+    assert statuses(project) == ["cached"]
+
+
+def test_no_cache_reruns_and_its_result_replaces_a_remembered_failure(project):
+    """What a run reads outside snippets/ and labs/ is in no key: --no-cache is the way out."""
+    flag = project.root / "flag.txt"
+    flag.write_text("b")
+    project.snippet("a", 'from pathlib import Path\nprint(Path("%s").read_text())\n' % flag, "a\n")
+    assert statuses(project) == ["failed"]
+    flag.write_text("a")
+    [remembered] = gate.check(project.root)
+    assert remembered.status == "failed" and "--no-cache" in remembered.detail
+    assert [o.status for o in gate.check(project.root, use_cache=False)] == ["passed"]
+    assert statuses(project) == ["cached"]

@@ -117,8 +117,9 @@ def test_a_lab_that_raises_or_shows_pictures_fails_naming_the_cell(project, code
 def test_while_serving_a_failed_lab_gets_a_warning_on_its_page(project, capsys):
     make_lab(project, "demo", '# %%\nprint("one")\n', "──── cell 1 · stdout ────\ntwo\n\n")
     state = BuildState(serving=True)
-    state.before_build(project.root)  # serves at once, checks in the background
+    state.before_build(project.root)  # serves at once
     assert "Verifying: <code>labs/demo.py</code>" in state.lab_banner("labs/demo.ipynb")
+    state.after_build()  # then checks in the background
     state.verifier.thread.join(120)
     state.before_build(project.root)  # the rebuild the end of that check asks for
     assert "labs/demo.py: output differs" in capsys.readouterr().err
