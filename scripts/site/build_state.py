@@ -38,6 +38,7 @@ DRIFT_TEXT = ("What this page shows is the committed output, and the code no lon
 VERIFYING_TEXT = ("This local preview shows the committed output while the gate checks, in the background, "
                   "that the code still prints it; the page reloads when the check is done. "
                   "A published build checks everything first.")
+QUICK = 5.0  # seconds a rebuild after a save waits for its check before showing "Verifying"
 # (admonition kind, title, text) of the banner for a page whose targets failed / are being verified
 BANNERS = {"failing": ("failure", "Snippet check failed: ", DRIFT_TEXT),
            "verifying": ("info", "Verifying: ", VERIFYING_TEXT)}
@@ -93,14 +94,20 @@ class BuildState:
         targets left to verify, which the background check takes (``verify.py``)."""
         outcomes, pending = known(project)
         seen, self.pending = self.verifier.resolve(pending)
+        if self.pending and self.verifier.server and not self.verifier.busy:  # a save, once serving
+            self.verifier.start(project, self.pending)
+            if self.verifier.wait(QUICK):
+                more, self.pending = self.verifier.resolve(self.pending)
+                seen += more
         if not self.verifier.busy and not self.pending:  # have the fork servers ready for the next save
             prepare_fork_servers(project)
         return outcomes + seen, [target for target, _ in self.pending]
 
     def after_build(self) -> None:
-        """While serving, once the pages are written: verify what the cache did not hold.  Not
-        before, so the first page never waits for what the check does first (seeding the
-        models, which takes the seeding lock for minutes on a fresh clone)."""
+        """While serving, once the pages are written: verify what the cache did not hold.  The
+        first build starts its check only here, so the first page never waits for what the
+        check does first (seeding the models, which holds the seeding lock for minutes on a
+        fresh clone); after a save, a rebuild waits ``QUICK`` seconds for its check first."""
         if self.serving and self.project is not None:
             self.verifier.start(self.project, self.pending)
 

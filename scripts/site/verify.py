@@ -29,8 +29,12 @@ class Verifier:
         self.last: dict[str, Outcome] = {}
         self.signal: Path | None = None  # the file the server watches; set by ``watch``
         self.server = None
+        self.watched_at = 0.0
         self.thread: threading.Thread | None = None
         self.finished = False  # a check has ended (before the server watched, perhaps)
+        self.lock = threading.Lock()  # hands a check's end either to a waiting build or to a rebuild
+        self.build_waits = False
+        self.handed = False  # the last check's end went to the build that waited for it
 
     @property
     def busy(self) -> bool:
@@ -48,16 +52,31 @@ class Verifier:
             return
         say(f"serving the committed outputs; verifying {len(pending)} of {len(project.targets)} in the background "
             "(pages that show them say so until then)")
+        self.handed = False
         self.thread = threading.Thread(target=self.work, args=(project, pending), daemon=True)
         self.thread.start()
 
     def work(self, project: Project, pending: list[tuple[Target, str]]) -> None:
-        """The check, whatever happens: its verdicts are kept, and the site is always rebuilt."""
+        """The check, whatever happens: its verdicts are kept, and the site is rebuilt (unless
+        the build that started it is still waiting for it, and shows them itself)."""
         try:
             self.judged(project, pending)
         finally:
-            self.finished = True
-            self.ring()
+            with self.lock:
+                self.finished, self.handed = True, self.build_waits
+            if not self.handed:
+                self.ring()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the running check (a build, after a save: a quick snippet
+        then shows verified on this very rebuild); True if it ended, and its verdicts are this
+        build's to show."""
+        with self.lock:
+            self.build_waits = True
+        self.thread.join(seconds)
+        with self.lock:
+            self.build_waits = False
+            return self.handed
 
     def judged(self, project: Project, pending: list[tuple[Target, str]]) -> None:
         try:
@@ -76,7 +95,7 @@ class Verifier:
     def watch(self, server, folder: Path) -> None:
         """Have the server rebuild the site when a check ends (``on_serve``)."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.signal, self.server = folder / "verified", server
+        self.signal, self.server, self.watched_at = folder / "verified", server, time.monotonic()
         server.watch(str(folder))
         if self.finished:  # a check that ended before the server watched
             self.ring()
@@ -91,5 +110,6 @@ class Verifier:
     def ring_when_watched(self) -> None:
         while not self.server.observer.is_alive():
             time.sleep(0.2)
-        time.sleep(1.0)  # its first snapshot of the folder
+        if time.monotonic() - self.watched_at < 2.0:
+            time.sleep(1.0)  # the watcher's first snapshot of the folder, just after the server started
         self.signal.write_text(f"{time.time()}\n")
