@@ -179,7 +179,7 @@ def test_no_cache_reruns_and_its_result_replaces_a_remembered_failure(project):
     """What a run reads outside snippets/ and labs/ is in no key: --no-cache is the way out."""
     flag = project.root / "flag.txt"
     flag.write_text("b")
-    project.snippet("a", 'from pathlib import Path\nprint(Path("%s").read_text())\n' % flag, "a\n")
+    project.snippet("a", f'from pathlib import Path\nprint(Path("{flag}").read_text())\n', "a\n")
     assert statuses(project) == ["failed"]
     flag.write_text("a")
     [remembered] = gate.check(project.root)
