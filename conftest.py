@@ -7,7 +7,7 @@ test imports tiktoken or huggingface_hub.
 import os
 from pathlib import Path
 
-from scripts.gate import Project, seed
+from scripts.gate import Project, run, seed
 
 ROOT = Path(__file__).resolve().parent
 # The child's sitecustomize installs nothing on import, but it is never a test module.
@@ -18,4 +18,5 @@ def pytest_configure(config):
     project = Project.load(ROOT)
     project.seed()
     os.environ.update(seed.snippet_env(project.cache))
+    os.environ.update(run.NUMERICS["pinned"])  # the float code path the snippets run on, for the doctests here
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

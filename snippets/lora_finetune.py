@@ -68,7 +68,7 @@ def evaluate(model):
             continue
         follows += label in ("positive", "negative")
         right += label == truth
-    print(f"held-out loss {loss:.2f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)};"
+    print(f"held-out loss {loss:.3f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)};"
           f" last reply {reply!r}")
 
 
@@ -89,7 +89,7 @@ for step in range(6):
     optimizer.step()
     optimizer.zero_grad()
     if step % 2 == 1:
-        print(f"  step {step + 1:2}: training loss {loss.item():.2f}")
+        print(f"  step {step + 1:2}: training loss {loss.item():.3f}")
 
 print("after:  ", end="")
 evaluate(model)

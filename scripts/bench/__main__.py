@@ -11,7 +11,7 @@ from pathlib import Path
 from scripts import gate
 from scripts.bench import REPEATS, gate_costs, site_costs, vector_db
 from scripts.bench.gate_costs import EDITED, LLM_EDITED
-from scripts.gate import ROOT
+from scripts.gate import ROOT, run
 from scripts.harness import lighthouse
 from scripts.site import labs
 
@@ -40,6 +40,19 @@ def print_gate_costs(floor, llm_floor, imports, cold, outcomes, warm, warm_outco
     print("\ncold run of each target, last cold check (one thread each; target <= 30 s)")
     for outcome in sorted(outcomes, key=lambda o: -o.seconds):
         print(f"  {outcome.snippet:40}{outcome.seconds:7.2f} s{'  over 30 s' if outcome.seconds > 30 else ''}")
+
+
+def print_numerics_costs(outcomes, margins: float, perturbed) -> None:
+    """The perturbed reruns' cost, and, where they run on this CPU's own (unpinned) kernels,
+    the pinned float path's CPU cost against them, over the same targets."""
+    rerun = [o for o in perturbed if o.cpu]
+    pinned = {o.snippet: o.cpu for o in outcomes}
+    path = "narrower kernels" if run.NUMERICS["perturbed"] else "this CPU's own kernels"
+    print(f"\n{'margins: perturbed reruns':34}{margins:7.2f} s  ({len(rerun)} float targets rerun, on {path})")
+    if not run.NUMERICS["perturbed"] and rerun:
+        own, held = sum(o.cpu for o in rerun), sum(pinned.get(o.snippet, 0.0) for o in rerun)
+        print(f"{'pinned AVX2 path vs own kernels':34}{held / own:7.2f}x  (CPU seconds of those targets: "
+              f"{held:.1f} pinned, {own:.1f} unpinned)")
 
 
 def print_vector_db() -> None:
@@ -99,9 +112,11 @@ def main() -> int:
     if not all(o.ok for o in outcomes):
         print("bench: the check failed; fix it first", file=sys.stderr)
         return 1
+    margins, perturbed = gate_costs.margins_costs()
     rerun = gate_costs.rerun_seconds()
     edits = gate_costs.serve_edit_seconds()
     print_gate_costs(floor, llm_floor, imports, cold, outcomes, warm, warm_outcomes, rerun, edits)
+    print_numerics_costs(outcomes, margins, perturbed)
     print_vector_db()
     print_hook_builds()
     print_executions_and_widget()

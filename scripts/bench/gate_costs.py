@@ -104,6 +104,16 @@ def lower_bound(outcomes, import_seconds: float) -> tuple[float, float]:
     return max(runs) + import_seconds, (sum(runs) + import_seconds) / (os.cpu_count() or 1)
 
 
+def margins_costs() -> tuple[float, list[gate.Outcome]]:
+    """``gate.margins`` with the pinned results cached (the checks before it) and no perturbed
+    one: its wall time is the perturbed reruns alone; its outcomes carry their CPU seconds."""
+    project = gate.Project.load(ROOT)
+    for target in project.targets:
+        perturbed = replace(target.spec(project), numerics="perturbed")
+        cache.entry_path(project.cache, cache.slot(target.rel, perturbed)).unlink(missing_ok=True)
+    return timed(lambda: gate.margins(project))
+
+
 def rerun_seconds() -> float:
     """One snippet rerun, its fork server warm from the checks.  Then every fork server is
     closed, so none holds memory or cores while ``mkdocs serve`` (with its own) is timed."""

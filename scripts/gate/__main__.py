@@ -6,14 +6,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.gate import ROOT, Project, SeedError, SnippetError, check, site_problems, summary, update
+from scripts.gate import ROOT, Project, SeedError, SnippetError, check, margins, site_problems, summary, update
 from scripts.gate.progress import Progress
+
+# What each mode does, and how it is called with the parsed arguments.
+MODES = {
+    "check": ("compare each output with its committed one (cached)",
+              lambda a, progress: check(a.project, a.only, not a.no_cache, a.jobs, progress)),
+    "update": ("rewrite expected outputs from real runs",
+               lambda a, progress: update(a.project, a.only, a.jobs, progress)),
+    "margins": ("check, then run each float-maths target on a perturbed float code path: same bytes?",
+                lambda a, progress: margins(a.project, a.only, not a.no_cache, a.jobs, progress)),
+}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.gate",
                                      description="Run snippets and labs; compare with (or update) their outputs.")
-    parser.add_argument("mode", choices=["check", "update"])
+    parser.add_argument("mode", choices=list(MODES), help="; ".join(f"{m}: {what}" for m, (what, _) in MODES.items()))
     parser.add_argument("snippets", nargs="*", type=Path, help="only these snippets or labs (default: all)")
     parser.add_argument("--no-cache", action="store_true", help="run every snippet, trust no cached pass")
     parser.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
@@ -40,12 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         args.project = chosen(args)
         total = len(args.only or (args.project.runnable if args.mode == "update" else args.project.targets))
         with Progress(total) as progress:
-            outcomes = (update(args.project, args.only, args.jobs, progress) if args.mode == "update"
-                        else check(args.project, args.only, not args.no_cache, args.jobs, progress))
+            outcomes = MODES[args.mode][1](args, progress)
     except (SnippetError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    problems = site_problems(args.project) if args.mode == "check" and not args.only else []
+    problems = site_problems(args.project) if args.mode != "update" and not args.only else []
     print("\n".join([summary(outcomes), *problems]))
     return 0 if all(o.ok for o in outcomes) and not problems else 1
 

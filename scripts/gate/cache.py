@@ -79,6 +79,12 @@ def stamp(target: Target) -> tuple[str, str]:
     return sha256_file(target.path), sha256_file(target.expected)
 
 
+def slot(rel: str, spec: RunSpec) -> str:
+    """The name a target's result is kept under: its path, and the float code path if not the
+    pinned one (a perturbed run of it is another result, kept beside it)."""
+    return rel if spec.numerics == "pinned" else f"{rel} [{spec.numerics} numerics]"
+
+
 def entry_path(cache: Path, rel: str) -> Path:
     name = hashlib.sha256(rel.encode()).hexdigest()[:24]
     return results_dir(cache) / f"{name}.json"

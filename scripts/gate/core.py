@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from scripts.gate import cache, pages, run, seed, settings
 from scripts.gate.progress import Progress
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
-from scripts.gate.targets import Target
+from scripts.gate.targets import Target, uses_floats
 
 Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: keep nothing)
 # Failures the same inputs would repeat, so they are remembered like a pass; a timeout, a lost
@@ -60,12 +61,13 @@ def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]
     verdict = target.judge(ran, expected, target.shown_on(included))
     if key is not None and cache.stamp(target) != stamp:
         key = None
+    slot = cache.slot(target.rel, spec)
     if verdict.problem:
         if key is not None and repeatable(ran):
-            cache.record_failure(project.cache, target.rel, key, verdict.problem)
+            cache.record_failure(project.cache, slot, key, verdict.problem)
         return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
     if key is not None:
-        cache.record_pass(project.cache, target.rel, key,
+        cache.record_pass(project.cache, slot, key,
                           {"modules": ran.modules, "weights": ran.weights, "python": ran.python})
     return Outcome(target.rel, Status.PASSED, "", ran.seconds, ran.cpu)
 
@@ -97,19 +99,20 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
 
 
 def plan(project: Project, targets: list[Target], models: dict[str, str],
-         trust: bool = True) -> tuple[dict[str, Outcome], list[Todo]]:
+         trust: bool = True, numerics: str = "pinned") -> tuple[dict[str, Outcome], list[Todo]]:
     """What the cache already says of each target (``models``: the seeded files' hashes), and
-    what must run.  Without ``trust`` everything runs, and what it finds replaces what the
-    cache said (``--no-cache``: the way to clear a remembered failure)."""
+    what must run (on the ``numerics`` float code path).  Without ``trust`` everything runs,
+    and what it finds replaces what the cache said (``--no-cache``: the way to clear a
+    remembered failure)."""
     fingerprint = cache.environment_fingerprint(project, models)
     outcomes, todo = {}, []
     for target in targets:
         if not target.expected.exists():
             outcomes[target.rel] = missing_expected(target)
             continue
-        spec = target.spec(project)
+        spec = replace(target.spec(project), numerics=numerics)
         key = cache.key(project, target, spec, fingerprint)
-        entry = cache.recorded(project.cache, target.rel, key) if trust else None
+        entry = cache.recorded(project.cache, cache.slot(target.rel, spec), key) if trust else None
         if entry and "failure" in entry:
             outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED)
         elif entry:
@@ -117,6 +120,25 @@ def plan(project: Project, targets: list[Target], models: dict[str, str],
         else:
             todo.append((target, spec, key))
     return outcomes, todo
+
+
+def margins(where: Project | Path = ROOT, only: list[Path | Target] | None = None, use_cache: bool = True,
+            jobs: int | None = None, progress: Progress | None = None) -> list[Outcome]:
+    """Check, then run each target that passed and does float maths (``uses_floats``) again
+    on the perturbed float code path: its output must still be the committed bytes, or it
+    sits too close to a rounding boundary to be the same on every CPU.  One outcome per target
+    (a failed check stands for its target; a target without floats is its check's outcome)."""
+    project = Project.of(where)
+    outcomes = {o.snippet: o for o in check(project, only, use_cache, jobs, progress)}
+    floats = [t for t in chosen(project, only) if outcomes[t.rel].ok
+              and uses_floats((cache.provenance(project.cache, t.rel) or {}).get("modules", []))]
+    perturbed, todo = plan(project, floats, ready(project), trust=use_cache, numerics="perturbed")
+    outcomes.update(perturbed)
+    if progress:
+        progress.more(len(todo))
+    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, progress):
+        outcomes[outcome.snippet] = outcome
+    return [outcomes[t.rel] for t in chosen(project, only)]
 
 
 def known(where: Project | Path = ROOT) -> tuple[list[Outcome], list[tuple[Target, str]]]:
@@ -180,8 +202,14 @@ def reported(outcome: Outcome, progress: Progress | None) -> Outcome:
 
 
 def update_one(project: Project, target: Target) -> Outcome:
-    ran = run.run(target.spec(project))
+    """Run it, and if it does float maths, again on the perturbed float code path: an output
+    the two print differently is refused (it would differ on another CPU), naming the line."""
+    spec = target.spec(project)
+    ran = run.run(spec)
     verdict = target.judge(ran, None)
+    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules):
+        again = run.run(replace(spec, numerics="perturbed"))
+        verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:
         return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
     if verdict.output is None or (target.expected.exists() and target.expected.read_bytes() == verdict.output):

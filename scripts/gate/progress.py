@@ -37,6 +37,11 @@ class Progress:
         with self.lock:
             self.running[rel] = time.monotonic()
 
+    def more(self, count: int) -> None:
+        """``count`` more runs than announced (``margins``: the perturbed reruns, once known)."""
+        with self.lock:
+            self.total += count
+
     def done(self, outcome: Outcome) -> None:
         with self.lock:
             self.count, self.last = self.count + 1, time.monotonic()

@@ -2,8 +2,11 @@
 
 From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 
-* ``default-timeout`` — seconds a run may take before it is killed as hanging (default 90);
+* ``default-timeout`` — CPU seconds a run (its whole process tree) may use before it is
+  stopped as computing forever (default 90);
 * ``[tool.snippets.timeout]`` — per-file overrides, keyed by path from the project root;
+* ``idle-timeout`` — seconds a run may go without using any CPU before it is stopped as
+  stuck (default 30); ``run/watch.py`` says how a run is stopped, and the wall-time ceiling;
 * ``models`` — which rows of ``seed.MODELS`` ``seed.py`` prepares (default: the two that
   installed packages ship as they are; throwaway test projects keep that default);
 * ``modules`` — files under ``snippets/`` or ``labs/`` that snippets import (``from
@@ -37,6 +40,7 @@ class Settings:
     """``[tool.snippets]`` of one project, with the defaults filled in."""
 
     default_timeout: float = FALLBACK_TIMEOUT
+    idle_timeout: float = 30.0
     timeouts: dict[str, float] = field(default_factory=dict)
     memory_mb: int = 4096
     max_processes: int = 256
@@ -58,6 +62,7 @@ def load(root: Path) -> Settings:
     return Settings(
         default_timeout=float(conf.get("default-timeout", FALLBACK_TIMEOUT)),
         timeouts={rel: float(s) for rel, s in conf.get("timeout", {}).items()},
+        idle_timeout=float(conf.get("idle-timeout", Settings.idle_timeout)),
         memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),

@@ -21,13 +21,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scripts.gate import seed
-from scripts.gate.report import drift_report, tail
-from scripts.gate.run import LAB_EXECUTOR, NETWORK_EXIT, WRITE_EXIT, Caps, Run, RunSpec, Stop, family_of
+from scripts.gate.report import drift_report, fragile_report, tail
+from scripts.gate.run import (
+    LAB_EXECUTOR,
+    NETWORK_EXIT,
+    NUMERICS,
+    WALL_FACTOR,
+    WRITE_EXIT,
+    Caps,
+    Run,
+    RunSpec,
+    Stop,
+    family_of,
+)
 
 if TYPE_CHECKING:
     from scripts.gate.project import Project
 
 DOCTEST_ARGV = ("-m", "doctest", "-o", "NORMALIZE_WHITESPACE")
+# A run that imported one of these computes in floats, so its output must also survive the
+# perturbed float code path (``run.NUMERICS``).  Every float library the snippets use imports
+# one of them: faiss, scipy, transformers, sentence-transformers, pymilvus.
+FLOAT_LIBRARIES = frozenset({"numpy", "torch"})
+
+
+def uses_floats(modules: list[str]) -> bool:
+    """Whether a run that imported ``modules`` (its record, or a cached pass's provenance) does float maths."""
+    return not FLOAT_LIBRARIES.isdisjoint(modules)
 
 
 @dataclass(frozen=True)
@@ -43,8 +63,13 @@ def stop_problem(rel: str, run: Run) -> str:
     """Why a run gave no output to judge: stopped by a cap, lost, or it reached outside."""
     caps = run.spec.caps if run.spec else None
     said = {
-        Stop.TIMEOUT: lambda: (f"{rel} hangs: killed after the {caps.timeout:g} s timeout (raise it under "
-                               "[tool.snippets.timeout] in pyproject.toml if it is just slow)"),
+        Stop.CPU: lambda: (f"{rel} runs too long: stopped after {caps.timeout:g} s of CPU time, its budget (raise "
+                           "it under [tool.snippets.timeout] in pyproject.toml if it just needs more)"),
+        Stop.IDLE: lambda: (f"{rel} is stuck: stopped after {caps.idle:g} s without using any CPU (it waits on "
+                            "something that never comes: input, a pipe, a lock, a sleep)"),
+        Stop.WALL: lambda: (f"{rel} is stuck: stopped after {WALL_FACTOR * caps.timeout:g} s of wall time, "
+                            f"{WALL_FACTOR} times its CPU budget, still short of it (it wakes now and then to do "
+                            "almost nothing, or the machine is overloaded)"),
         Stop.OUTPUT: lambda: (f"{rel}: printed more than {caps.max_output_kb} KB on stdout or stderr; stopped "
                               "(raise max-output-kb under [tool.snippets] in pyproject.toml if that much is meant)"),
         Stop.LOST: lambda: f"{rel}: {run.detail}",
@@ -135,7 +160,7 @@ class Target:
     def spec(self, project: Project) -> RunSpec:
         """Everything its run is handed: argv, the seeded caches, its caps, what it may read."""
         conf = project.settings
-        caps = Caps(conf.timeout(self.rel), conf.memory_mb, conf.max_processes, conf.max_output_kb)
+        caps = Caps(conf.timeout(self.rel), conf.memory_mb, conf.max_processes, conf.max_output_kb, conf.idle_timeout)
         return RunSpec(argv=self.argv(), env=tuple(sorted(seed.snippet_env(project.cache).items())), caps=caps,
                        readable=(project.root, project.cache),
                        family=family_of(self.path) if project.forking else None, sandboxed=project.sandboxed)
@@ -148,6 +173,10 @@ class Target:
         verdict = RULES[self.kind].verdict(self.rel, run)
         if verdict.problem or verdict.output is None or expected is None or verdict.output == expected:
             return verdict
+        numerics = run.spec.numerics if run.spec else "pinned"
+        if numerics != "pinned":  # the recorded output is right; its margin is not
+            return Verdict(verdict.output, fragile_report(self.rel, self.expected_rel, expected, verdict.output,
+                                                          NUMERICS[numerics]))
         return Verdict(verdict.output, drift_report(self.rel, self.expected_rel, shown_on, expected, verdict.output))
 
     def shown_on(self, included: dict[str, list[str]]) -> list[str]:

@@ -33,15 +33,22 @@ from scripts.gate import (
 from scripts.site import lab_css, labs, provenance
 from scripts.site.verify import Verifier
 
-DRIFT_TEXT = ("What this page shows is the committed output, and the code no longer prints it. "
-              "The diff is in the terminal running `mkdocs serve`; fix the code or run `make update`.")
+FAILED_TEXT = ("What this page shows is the committed output, which the gate could not confirm. The terminal "
+               "running `mkdocs serve` has the details; fix the code, or run `make update` if the new output is "
+               "right.")
 VERIFYING_TEXT = ("This local preview shows the committed output while the gate checks, in the background, "
                   "that the code still prints it; the page reloads when the check is done. "
                   "A published build checks everything first.")
 QUICK = 5.0  # seconds a rebuild after a save waits for its check before showing "Verifying"
 # (admonition kind, title, text) of the banner for a page whose targets failed / are being verified
-BANNERS = {"failing": ("failure", "Snippet check failed: ", DRIFT_TEXT),
+BANNERS = {"failing": ("failure", "Snippet check failed: ", FAILED_TEXT),
            "verifying": ("info", "Verifying: ", VERIFYING_TEXT)}
+
+
+def inert(text: str) -> str:
+    """``text`` as plain characters in Markdown and HTML alike: everything but letters, digits
+    and spaces as a character reference, so no markup, link or code span can start in it."""
+    return "".join(c if c.isalnum() or c == " " else f"&#{ord(c)};" for c in text)
 
 
 class BuildState:
@@ -57,6 +64,7 @@ class BuildState:
         self.pending: list[tuple[Target, str]] = []  # what the last serving build left to verify
         self.pages: dict[str, dict[str, list[str]]] = {"failing": {}, "verifying": {}}  # kind -> page -> targets
         self.records: dict[str, dict] = {}
+        self.reasons: dict[str, str] = {}  # failed target -> the first line of its report (what went wrong)
         self.lab_styles = lab_css.Collector()  # a new one each build
 
     def before_build(self, root: Path) -> None:
@@ -78,6 +86,7 @@ class BuildState:
         failed = [o for o in outcomes if not o.ok]
         self.pages = {"failing": pages_showing(project, [o.snippet for o in failed]),
                       "verifying": pages_showing(project, [target.rel for target in pending])}
+        self.reasons = {o.snippet: o.detail.splitlines()[0] if o.detail else "it failed" for o in failed}
         self.records = {o.snippet: provenance.describe(project, **ran) for o in outcomes
                         if o.ok and (ran := cache.provenance(project.cache, o.snippet))}
         tally = summary(outcomes) if outcomes else "0 checked"
@@ -114,17 +123,23 @@ class BuildState:
     def names(self, kind: str, page: str) -> str:
         return ", ".join(f"`{name}`" for name in self.pages[kind].get(page, []))
 
+    def text(self, kind: str, page: str) -> str:
+        """A banner's text; a failure's says what went wrong with each target (drift, raised,
+        stuck, over its CPU budget...), escaped: a report line may quote what a run printed."""
+        failed = self.pages[kind].get(page, []) if kind == "failing" else []
+        return "".join(f"{inert(self.reasons.get(rel, ''))}. " for rel in failed) + BANNERS[kind][2]
+
     def drift_banner(self, page: str) -> str:
         """While serving, a visible note (Markdown) on a page whose shown output is out of date
         or still being verified."""
-        return "".join(f'!!! {style} "{title}{names}"\n    {text}\n\n' for kind, (style, title, text) in BANNERS.items()
-                       if (names := self.names(kind, page)))
+        return "".join(f'!!! {style} "{title}{names}"\n    {self.text(kind, page)}\n\n'
+                       for kind, (style, title, _) in BANNERS.items() if (names := self.names(kind, page)))
 
     def lab_banner(self, page: str) -> str:
         """The same notes as HTML, for a lab page (rendered from a notebook, not Markdown)."""
         code = lambda text: re.sub(r"`([^`]+)`", r"<code>\1</code>", text)  # noqa: E731
         return "".join(f'<div class="admonition {style}"><p class="admonition-title">{code(title + names)}'
-                       f"</p><p>{code(text)}</p></div>" for kind, (style, title, text) in BANNERS.items()
+                       f"</p><p>{code(self.text(kind, page))}</p></div>" for kind, (style, title, _) in BANNERS.items()
                        if (names := self.names(kind, page)))
 
     def with_provenance(self, page: str, markdown: str) -> str:

@@ -18,7 +18,11 @@ from pathlib import Path
 
 from scripts.gate import Project, seed
 from scripts.gate.pages import INLINE, include_target
+from scripts.gate.targets import uses_floats
 from scripts.site import memo
+
+# What a float output was verified on (``scripts/gate/run/numerics.py``), and nothing more.
+FLOAT_PATH = "x86-64 CPU, AVX2 float path"
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 
@@ -75,7 +79,8 @@ def describe(where: Project | Path, modules: list[str], python: str, weights: li
     names = {dists[0] for module in modules if len(dists := owners(project.root, project.cache).get(module, [])) == 1}
     known = seed.weight_names()
     return {"python": python, "packages": sorted([n, version(n)] for n in names),
-            "weights": sorted(known[w] for w in weights if w in known)}
+            "weights": sorted(known[w] for w in weights if w in known),
+            "cpu": FLOAT_PATH if uses_floats(modules) else ""}
 
 
 def line(record: dict) -> str:
@@ -83,10 +88,13 @@ def line(record: dict) -> str:
 
     >>> line({"python": "3.11.7", "packages": [["tiktoken", "0.14.0"]]})
     'Output verified with Python 3.11.7 · tiktoken 0.14.0'
+    >>> line({"python": "3.11.7", "packages": [["torch", "2.13.0"]], "cpu": FLOAT_PATH})
+    'Output verified with Python 3.11.7 · torch 2.13.0 · x86-64 CPU, AVX2 float path'
     """
     used = "".join(f" · {name} {version}" for name, version in record["packages"])
     weights = "".join(f" · {name}" for name in record.get("weights", []))
-    return f"Output verified with Python {record['python']}{used}{weights}"
+    cpu = f" · {record['cpu']}" if record.get("cpu") else ""
+    return f"Output verified with Python {record['python']}{used}{weights}{cpu}"
 
 
 def html(record: dict) -> str:

@@ -31,14 +31,6 @@ def test_a_snippet_that_raises_shows_its_traceback(project):
     assert "Traceback" in detail and "ValueError: boom" in detail
 
 
-def test_a_hanging_snippet_is_killed_at_its_timeout(project):
-    project.snippet("hang", "import time\ntime.sleep(600)\n", "x\n")
-    (project.root / "pyproject.toml").write_text(
-        '[tool.snippets]\ndefault-timeout = 30\n[tool.snippets.timeout]\n"snippets/hang.py" = 1\n')
-    detail = check_one(project, "hang")
-    assert "hangs: killed after the 1 s timeout" in detail
-
-
 def test_output_that_is_not_utf8_is_rejected(project):
     project.snippet("bytes", 'import sys\nsys.stdout.buffer.write(b"ok \\xff\\xfe")\n', "ok\n")
     detail = check_one(project, "bytes")
@@ -54,7 +46,7 @@ def test_network_access_fails_at_once_with_a_clear_message(project, code):
     started = time.monotonic()
     detail = check_one(project, "net")
     assert "reached for the network" in detail and "network access blocked" in detail
-    assert "hangs" not in detail
+    assert "stuck" not in detail
     assert time.monotonic() - started < 25  # far below the 60 s socket timeout: it did not wait
 
 

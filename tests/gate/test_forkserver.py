@@ -96,14 +96,18 @@ def test_a_forked_snippet_that_raises_shows_its_traceback(project, forks):
     assert "ValueError: boom in a fork" in outcome.detail and "boom.py" in outcome.detail
 
 
-def test_a_forked_snippet_has_its_own_timeout_and_the_server_survives_it(project, forks):
-    (project.root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 30\n"
-                                                  '[tool.snippets.timeout]\n"snippets/hang.py" = 2\n')
+def test_a_forked_snippet_has_its_own_watch_and_the_server_survives_it(project, forks):
+    """A fork that waits is stopped as stuck; one that computes past the idle time is not
+    (its CPU time is read from the gate's side, through the sandbox's PID namespace)."""
+    (project.root / "pyproject.toml").write_text("[tool.snippets]\ndefault-timeout = 30\nidle-timeout = 2\n")
     project.snippet("hang", HEAVY + 'import time\nprint("start", flush=True)\ntime.sleep(600)\n', "")
+    project.snippet("works", HEAVY + "import time\nend = time.process_time() + 4\n"
+                    "while time.process_time() < end:\n    pass\nprint('worked')\n", "worked\n")
     project.snippet("after", HEAVY + 'print("still served")\n', "still served\n")
     outcomes = gate.check(project.root, use_cache=False, jobs=1)
     statuses = {o.snippet: (o.status, o.detail) for o in outcomes}
-    assert statuses["snippets/hang.py"][0] == "failed" and "hangs" in statuses["snippets/hang.py"][1]
+    assert statuses["snippets/hang.py"][0] == "failed" and "is stuck" in statuses["snippets/hang.py"][1]
+    assert statuses["snippets/works.py"] == ("passed", "")
     assert statuses["snippets/after.py"][0] == "passed"
 
 
@@ -157,7 +161,7 @@ def test_a_stray_line_on_the_reply_channel_fails_the_run_naming_it_instead_of_ha
     [outcome] = gate.check(project.root, use_cache=False)
     assert outcome.status == "failed"
     assert outcome.detail.startswith("snippets/stray.py: the fork server sent a line that is not a reply")
-    assert "not a reply\\n" in outcome.detail and "hangs" not in outcome.detail
+    assert "not a reply\\n" in outcome.detail and "stuck" not in outcome.detail
 
 
 FORGE = HEAVY + """\

@@ -15,7 +15,9 @@ LINE = re.compile(r'<p class="provenance" data-search-exclude(?:="")?>Output ver
 def test_describe_keeps_the_projects_own_dependencies_with_installed_versions():
     record = provenance.describe(REPO, ["tiktoken", "tiktoken_ext", "regex", "json", "torch"], "3.11.7")
     assert record == {"python": "3.11.7", "packages": [["tiktoken", metadata.version("tiktoken")],
-                                                       ["torch", metadata.version("torch")]], "weights": []}
+                                                       ["torch", metadata.version("torch")]], "weights": [],
+                      "cpu": provenance.FLOAT_PATH}  # torch: float maths, verified on the pinned float path
+    assert provenance.describe(REPO, ["tiktoken"], "3.11.7")["cpu"] == ""  # no floats, no CPU claim
 
 
 def test_describe_names_the_seeded_weights_a_run_read():

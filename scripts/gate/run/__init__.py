@@ -15,8 +15,12 @@ judge's message names it:
 ============== ============================================ =================================================
 cap            setting                                      enforced by
 ============== ============================================ =================================================
-timeout        ``default-timeout``, ``[tool.snippets.       the transport: wall-clock seconds, then the run's
-               timeout]`` (per file)                        whole process group and PID namespace are killed
+timeout        ``default-timeout``, ``[tool.snippets.       the transport (``watch.py``): CPU seconds of the
+               timeout]`` (per file)                        run's process tree, then its whole process group
+                                                            and PID namespace are killed; also past
+                                                            ``WALL_FACTOR`` times that in wall time
+idle           ``idle-timeout`` (30)                        the transport (``watch.py``): seconds without
+                                                            using CPU, then killed the same way
 memory_mb      ``memory-mb`` (4096)                         ``RLIMIT_AS``, hard, set in the child
                                                             (``child/sitecustomize.py``), inherited by all
                                                             its processes
@@ -36,11 +40,13 @@ from scripts.gate.run.child import FOLDER as CHILD
 from scripts.gate.run.child.lab_exec import parse_expected, section
 from scripts.gate.run.child.sitecustomize import NETWORK_EXIT, WRITE_EXIT
 from scripts.gate.run.environment import FILES, FOLDER, PINNED, environment, installed_packages
+from scripts.gate.run.numerics import NUMERICS
 from scripts.gate.run.spec import Caps, Run, RunSpec, Stop
+from scripts.gate.run.watch import WALL_FACTOR
 
-__all__ = ["Caps", "FILES", "FOLDER", "LAB_EXECUTOR", "NETWORK_EXIT", "PINNED", "Run", "RunSpec", "Stop",
-           "WRITE_EXIT", "close", "environment", "family_of", "installed_packages", "parse_expected", "prepare",
-           "run", "sandbox", "section"]
+__all__ = ["Caps", "FILES", "FOLDER", "LAB_EXECUTOR", "NETWORK_EXIT", "NUMERICS", "PINNED", "Run", "RunSpec", "Stop",
+           "WALL_FACTOR", "WRITE_EXIT", "close", "environment", "family_of", "installed_packages", "parse_expected",
+           "prepare", "run", "sandbox", "section"]
 
 LAB_EXECUTOR = CHILD / "lab_exec.py"  # runs a lab cell by cell; its output form is ``section``/``parse_expected``
 

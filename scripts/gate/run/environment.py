@@ -1,7 +1,7 @@
 """What a run's process is given and what it leaves behind: its environment, and its record.
 
 The environment is complete: only ``PATH`` and a few CPU-quirk variables are inherited, then
-``PINNED`` (the settings that make an output the same on every machine), the spec's own
+``PINNED`` and ``NUMERICS`` (the settings that make an output the same on every machine), the spec's own
 (the seeded caches), and the per-run folders and guard settings.  A developer's shell
 cannot change an output.  The record is what ``child/sitecustomize.py`` writes at exit.
 """
@@ -14,12 +14,13 @@ import sys
 from pathlib import Path
 
 from scripts.gate.run.child import FOLDER as CHILD
+from scripts.gate.run.numerics import NUMERICS
 from scripts.gate.run.spec import Run, RunSpec
 
 FOLDER = Path(__file__).resolve().parent
 # Every file of the executor: its bytes are in every cache key and every fork server's key.
 FILES = tuple(sorted(p for p in FOLDER.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
-INHERITED = ("PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+INHERITED = ("PATH", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 PINNED = {
     "PYTHONHASHSEED": "0",
     "PYTHONUTF8": "1",
@@ -48,6 +49,7 @@ def environment(spec: RunSpec, scratch: Path, record: Path | None = None) -> dic
     and ``TMPDIR``); the child writes its record to ``record`` (none if empty)."""
     env = {k: os.environ[k] for k in INHERITED if k in os.environ}
     env.update(PINNED)
+    env.update(NUMERICS[spec.numerics])
     env.update(spec.env)
     env.update(
         HOME=str(scratch),

@@ -31,11 +31,12 @@ import threading
 import time
 from pathlib import Path
 
-from scripts.gate.run import limits, sandbox
+from scripts.gate.run import limits, sandbox, watch
 from scripts.gate.run.environment import CHILD, FILES, environment, installed_packages, with_record
-from scripts.gate.run.spec import Run, RunSpec, Stop
+from scripts.gate.run.spec import Caps, Run, RunSpec, Stop
 
 MAIN = CHILD / "forkserver_main.py"
+TICK = 0.1  # seconds between looks at a child's end and its output files (its CPU time: ``watch.TICK``)
 # The import that routes a run to a family (the first that matches, in this order), and what
 # that server imports before it forks.  Each list is what every run of its family imports
 # anyway in a plain interpreter, so the provenance line is the same either way:
@@ -181,7 +182,7 @@ class ForkServer:
             scratch.mkdir()
             request = {"argv": list(spec.argv), "cwd": str(scratch), "env": environment(spec, scratch, record),
                        "stdout": str(out), "stderr": str(err)}
-            ended = self.request(request, spec.caps.timeout, (out, err), spec.caps.max_output_kb * 1024)
+            ended = self.request(request, spec.caps, (out, err))
             if ended is None or (isinstance(ended, Run) and ended.stop is Stop.LOST):
                 return ended
             try:  # what it printed (so far, if stopped), read at most one byte past the cap
@@ -199,10 +200,9 @@ class ForkServer:
         returncode, cpu = ended
         return with_record(Run(stdout, stderr, returncode, via="fork", cpu=cpu), record)
 
-    def request(self, request: dict, timeout: float, outputs: tuple[Path, Path],
-                max_output: int) -> tuple[int, float] | Run | None:
+    def request(self, request: dict, caps: Caps, outputs: tuple[Path, Path]) -> tuple[int, float] | Run | None:
         """(returncode, CPU seconds) of a child that ended by itself; a ``Run`` saying why it
-        was stopped (timeout, output cap, protocol lost); None if the server could not take it."""
+        was stopped (stuck, output cap, protocol lost); None if the server could not take it."""
         box = queue.Queue()
         with self.lock:
             self.issued += 1
@@ -213,7 +213,7 @@ class ForkServer:
             started = box.get(timeout=60)
             if "pid" not in started:
                 return lost(started["problem"]) if "problem" in started else None
-            done, stop = self.watch(request_id, box, timeout, outputs, max_output)
+            done, stop = self.watch(request_id, started["pid"], box, caps, outputs)
             if "returncode" not in done:  # lost: make sure the child is gone too
                 self.send({"kill": request_id})
                 return lost(done.get("problem") or done.get("error", "the fork server gave no exit code"))
@@ -227,19 +227,24 @@ class ForkServer:
         finally:
             self.waiting.pop(request_id, None)
 
-    def watch(self, request_id: int, box: queue.Queue, timeout: float, outputs: tuple[Path, Path],
-              max_output: int) -> tuple[dict, Stop]:
-        """Wait for the child's end; stop it at the wall-clock ``timeout`` or once a file it
-        prints to grows past ``max_output``: (final message, why it was stopped)."""
-        deadline = time.monotonic() + timeout
+    def watch(self, request_id: int, inner_pid: int, box: queue.Queue, caps: Caps,
+              outputs: tuple[Path, Path]) -> tuple[dict, Stop]:
+        """Wait for the child's end; stop it once ``watch.Watch`` says it is stuck or a file it
+        prints to grows past the output cap: (final message, why it was stopped).  Its CPU
+        time is read from here, by the pid this side sees (the server reports its own)."""
+        clock, max_output, pid, looked = watch.Watch(caps), caps.max_output_kb * 1024, None, time.monotonic()
         while True:
             try:
-                return box.get(timeout=min(0.1, max(deadline - time.monotonic(), 0.001))), Stop.NONE
+                return box.get(timeout=TICK), Stop.NONE
             except queue.Empty:
                 big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
-                if big or time.monotonic() >= deadline:
+                stop = Stop.OUTPUT if big else Stop.NONE
+                if not big and time.monotonic() - looked >= watch.TICK:
+                    pid = pid or watch.host_pid(self.proc.pid, inner_pid)
+                    looked, stop = time.monotonic(), clock.stop(watch.cpu_seconds(pid) if pid else 0.0)
+                if stop is not Stop.NONE:
                     self.send({"kill": request_id})
-                    return box.get(timeout=60), Stop.OUTPUT if big else Stop.TIMEOUT
+                    return box.get(timeout=60), stop
 
     def close(self) -> None:
         try:
@@ -261,7 +266,7 @@ def lost(why: str) -> Run:
     return Run(stop=Stop.LOST, detail=why, via="fork")
 
 
-_servers: dict[str, ForkServer] = {}  # family -> its running server (one at a time)
+_servers: dict[tuple[str, str], ForkServer] = {}  # (family, numerics) -> its running server (one at a time)
 _guard = threading.Lock()
 
 
@@ -277,17 +282,17 @@ def server_key(spec: RunSpec) -> str:
 def prepare(spec: RunSpec) -> ForkServer:
     """The server for ``spec`` (its family, its key), started now if none runs: it imports in
     the background while other runs go on.  A server with another key is replaced."""
-    key = server_key(spec)
+    key, slot = server_key(spec), (spec.family, spec.numerics)
     with _guard:
-        current = _servers.get(spec.family)
+        current = _servers.get(slot)
         # the same server while it runs; one that could not serve stays, so its runs go plain
         # (and it says so once) until something in its key changes
         if current and current.key == key and (current.proc.poll() is None or current.ready is False):
             return current
         if current:
             current.close()
-        _servers[spec.family] = ForkServer(spec, key, FAMILIES[spec.family])
-        return _servers[spec.family]
+        _servers[slot] = ForkServer(spec, key, FAMILIES[spec.family])
+        return _servers[slot]
 
 
 @atexit.register

@@ -9,15 +9,18 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from scripts.gate.run.numerics import NUMERICS
+
 
 @dataclass(frozen=True)
 class Caps:
     """The limits of one run (the table in ``run/__init__.py`` says who enforces each)."""
 
-    timeout: float  # seconds of wall time
+    timeout: float  # CPU seconds of the whole process tree (``watch.py`` says how a run is stopped)
     memory_mb: int  # address space of every process of the run
     max_processes: int  # processes at once
     max_output_kb: int  # on each of stdout and stderr
+    idle: float = 30.0  # seconds without using CPU after which a run is stuck
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,14 @@ class RunSpec:
     readable: tuple[Path, ...]  # shown read-only in the sandbox, never written by the run: project, caches
     family: str | None = None  # the fork server that runs it (``forkserver.FAMILIES``), or a new interpreter
     sandboxed: bool = True  # under bubblewrap; False only where ``SNIPPET_GATE_SANDBOX`` allows it
+    numerics: str = "pinned"  # the float code path (``numerics.NUMERICS``): "perturbed" to test an output's margin
 
     def facts(self) -> dict:
         """The spec as plain data, for a cache key.  The transport (``family``) is left out:
         a fork and a new interpreter print the same bytes (``tests/gate/test_forkserver.py``)."""
         facts = asdict(self)
         facts["readable"] = [str(path) for path in self.readable]
+        facts["numerics"] = [self.numerics, NUMERICS[self.numerics]]  # the settings: "perturbed" depends on the CPU
         del facts["family"]
         return facts
 
@@ -45,7 +50,9 @@ class Stop(Enum):
     """Why the executor ended a run before it ended by itself (``NONE``: it did)."""
 
     NONE = "none"
-    TIMEOUT = "timeout"  # the wall-clock timeout passed
+    CPU = "cpu budget"  # it used its CPU seconds (``Caps.timeout``): it computes forever
+    IDLE = "idle"  # it used no CPU for ``Caps.idle`` seconds: it waits on something that never comes
+    WALL = "wall ceiling"  # ``watch.WALL_FACTOR`` times its CPU budget in wall time went by
     OUTPUT = "output cap"  # stdout or stderr grew past ``max_output_kb``
     LOST = "protocol lost"  # the fork server broke its protocol or went away; ``Run.detail`` says how
 

@@ -1,0 +1,53 @@
+"""The float code path a run takes: one for every x86-64 CPU, and a perturbed one to test an
+output's margin.  Standard library only.
+
+Each library that picks its kernels by the CPU (AVX-512 or AVX2, Intel or AMD) is held to its
+AVX2 branch, which every such CPU has.  Measured on this project's machines, with
+``snippets/lora_finetune.py``'s held-out loss before training (raw float):
+
+=================================================== ==========================================
+code path                                           held-out loss
+=================================================== ==========================================
+AVX-512 Intel Xeon, the CPU's own choice             4.365006  (prints 4.37)
+AVX2-only AMD EPYC, the CPU's own choice             4.36499548  (prints 4.36)
+AVX-512 Intel Xeon, ``PINNED`` below                 4.36499548  (the AMD machine's very value)
+=================================================== ==========================================
+
+The other half of reproducibility, one thread, is in ``environment.PINNED``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PINNED = {
+    "MKL_CBWR": "AVX2,STRICT",  # torch's BLAS and vector maths (MKL): its AVX2 branch, whatever the alignment
+    "ATEN_CPU_CAPABILITY": "avx2",  # torch's own kernels (softmax, reductions, attention)
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's convolutions and low-precision matmuls)
+    "OPENBLAS_CORETYPE": "Haswell",  # numpy's, scipy's and faiss's OpenBLAS: its AVX2 kernels
+    "FAISS_OPT_LEVEL": "AVX2",  # faiss loads its AVX2 build
+}
+# Older kernels every x86-64 CPU has (SSE-era BLAS, no ATen vectorisation).
+NARROWER = {
+    "MKL_CBWR": "COMPATIBLE,STRICT",
+    "ATEN_CPU_CAPABILITY": "default",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "OPENBLAS_CORETYPE": "Sandybridge",
+    "FAISS_OPT_LEVEL": "generic",
+}
+
+
+def wider_than_pinned(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU has AVX-512, so that its own choice of kernels differs from ``PINNED``."""
+    try:
+        return " avx512f" in cpuinfo.read_text(errors="replace")
+    except OSError:
+        return False
+
+
+# The perturbed path: where the CPU has wider kernels, its own choice (nothing pinned: what a
+# reader who runs the code by hand gets, and the path that moved the loss above across a
+# rounding boundary); else the narrower kernels.  An output whose bytes differ on it is too
+# close to a rounding boundary to be the same on every machine.
+PERTURBED = {} if wider_than_pinned() else NARROWER
+NUMERICS = {"pinned": PINNED, "perturbed": PERTURBED}
