@@ -20,7 +20,7 @@ from scripts.gate import cache, pages, run, seed, settings
 from scripts.gate.progress import Progress
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
-from scripts.gate.targets import Target, uses_floats
+from scripts.gate.targets import Target, recorded_modules, uses_floats
 
 Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: keep nothing)
 # Failures the same inputs would repeat, so they are remembered like a pass; a timeout, a lost
@@ -28,7 +28,7 @@ Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is hande
 # doing, and is tried again next time.
 REPEATABLE = {run.Stop.NONE, run.Stop.OUTPUT}
 REMEMBERED = ("\n  (remembered from an earlier run with the same inputs: nothing it depends on changed; "
-              "to run it again anyway: .venv/bin/python -m scripts.gate check --no-cache FILE)")
+              "to run it again anyway: .venv/bin/python -m scripts.gate {mode} --no-cache FILE)")
 
 
 def repeatable(ran: run.Run) -> bool:
@@ -114,7 +114,8 @@ def plan(project: Project, targets: list[Target], models: dict[str, str],
         key = cache.key(project, target, spec, fingerprint)
         entry = cache.recorded(project.cache, cache.slot(target.rel, spec), key) if trust else None
         if entry and "failure" in entry:
-            outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED)
+            mode = "check" if numerics == "pinned" else "margins"
+            outcomes[target.rel] = Outcome(target.rel, Status.FAILED, entry["failure"] + REMEMBERED.format(mode=mode))
         elif entry:
             outcomes[target.rel] = Outcome(target.rel, Status.CACHED)
         else:
@@ -131,7 +132,7 @@ def margins(where: Project | Path = ROOT, only: list[Path | Target] | None = Non
     project = Project.of(where)
     outcomes = {o.snippet: o for o in check(project, only, use_cache, jobs, progress)}
     floats = [t for t in chosen(project, only) if outcomes[t.rel].ok
-              and uses_floats((cache.provenance(project.cache, t.rel) or {}).get("modules", []))]
+              and uses_floats(recorded_modules(cache.provenance(project.cache, t.rel) or {}))]
     perturbed, todo = plan(project, floats, ready(project), trust=use_cache, numerics="perturbed")
     outcomes.update(perturbed)
     if progress:
@@ -207,7 +208,7 @@ def update_one(project: Project, target: Target) -> Outcome:
     spec = target.spec(project)
     ran = run.run(spec)
     verdict = target.judge(ran, None)
-    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules):
+    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules if ran.python else None):
         again = run.run(replace(spec, numerics="perturbed"))
         verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:

@@ -45,9 +45,15 @@ DOCTEST_ARGV = ("-m", "doctest", "-o", "NORMALIZE_WHITESPACE")
 FLOAT_LIBRARIES = frozenset({"numpy", "torch"})
 
 
-def uses_floats(modules: list[str]) -> bool:
-    """Whether a run that imported ``modules`` (its record, or a cached pass's provenance) does float maths."""
-    return not FLOAT_LIBRARIES.isdisjoint(modules)
+def uses_floats(modules: list[str] | None) -> bool:
+    """Whether a run that imported ``modules`` (its record, or a cached pass's provenance) does
+    float maths; None, a run that left no record (it ended by ``os._exit``), is taken to."""
+    return modules is None or not FLOAT_LIBRARIES.isdisjoint(modules)
+
+
+def recorded_modules(record: dict) -> list[str] | None:
+    """The modules a run's record (or a pass's provenance) names; None if it left none."""
+    return record.get("modules") if record.get("python") else None
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,15 @@ def doctest_report(rel: str, run: Run) -> Verdict:
         return Verdict(None)
     report = run.stdout.decode("utf-8", "replace") + run.stderr
     return Verdict(None, f"{rel}: a >>> example on this page no longer prints what it shows\n{tail(report, 60)}")
+
+
+def on_path(numerics: str, problem: str) -> str:
+    """A problem as said of a run on a float code path other than the pinned one, whose run passed."""
+    if numerics == "pinned":
+        return problem
+    settings = ", ".join(f"{k}={v}" for k, v in NUMERICS[numerics].items()) or "this CPU's own kernels"
+    return (f"on another float code path ({settings}), where the pinned run passed "
+            f"(python -m scripts.gate margins FILE reruns both):\n{problem}")
 
 
 @dataclass(frozen=True)
@@ -168,12 +183,14 @@ class Target:
     def judge(self, run: Run, expected: bytes | None, shown_on: list[str] = ()) -> Verdict:
         """What ``run`` means for this target; with ``expected``, a difference is a problem
         (a diff naming the file and ``shown_on``, where a reader sees it)."""
-        if problem := stop_problem(self.rel, run):
-            return Verdict(None, problem)
-        verdict = RULES[self.kind].verdict(self.rel, run)
-        if verdict.problem or verdict.output is None or expected is None or verdict.output == expected:
-            return verdict
         numerics = run.spec.numerics if run.spec else "pinned"
+        if problem := stop_problem(self.rel, run):
+            return Verdict(None, on_path(numerics, problem))
+        verdict = RULES[self.kind].verdict(self.rel, run)
+        if verdict.problem:
+            return Verdict(verdict.output, on_path(numerics, verdict.problem))
+        if verdict.output is None or expected is None or verdict.output == expected:
+            return verdict
         if numerics != "pinned":  # the recorded output is right; its margin is not
             return Verdict(verdict.output, fragile_report(self.rel, self.expected_rel, expected, verdict.output,
                                                           NUMERICS[numerics]))

@@ -58,3 +58,21 @@ def test_an_output_without_float_maths_is_not_run_twice(project, monkeypatch):
     monkeypatch.setattr(run, "run", lambda spec: runs.append(spec.numerics) or real(spec))
     [outcome] = gate.update(project.root)
     assert outcome.status == "updated" and runs == ["pinned"]
+
+
+def test_a_run_that_leaves_no_record_is_taken_to_do_float_maths(project, monkeypatch):
+    project.snippet("quiet", 'import os, sys\nprint("ok")\nsys.stdout.flush()\nos._exit(0)\n')
+    runs = []
+    real = run.run
+    monkeypatch.setattr(run, "run", lambda spec: runs.append(spec.numerics) or real(spec))
+    [outcome] = gate.update(project.root)
+    assert outcome.status == "updated" and runs == ["pinned", "perturbed"]
+
+
+def test_a_failure_only_on_the_perturbed_path_says_so(project):
+    project.snippet("picky", 'import os, sys\nimport numpy\n'
+                    'sys.exit(3) if os.environ.get("MKL_CBWR") != "AVX2,STRICT" else print("ok")\n')
+    [outcome] = gate.update(project.root)
+    assert outcome.status == "failed"
+    assert outcome.detail.startswith("on another float code path (")
+    assert "where the pinned run passed" in outcome.detail and "raised (exit code 3)" in outcome.detail

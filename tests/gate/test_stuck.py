@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from scripts import gate
-from scripts.gate.run import watch
+from scripts.gate.run import Caps, watch
 
 SETTINGS = "[tool.snippets]\ndefault-timeout = 4\nidle-timeout = 3\n"
 WAITS_FOREVER = {
@@ -80,3 +80,13 @@ def test_cpu_seconds_of_a_tree_include_its_children():
         for pid in reversed(watch.tree(parent.pid)):
             os.kill(pid, 9)
         parent.wait()
+
+
+def test_the_cpu_count_never_goes_back():
+    """A child reaped by the kernel takes its time out of the tree's sum: held at the most seen."""
+    clock = watch.Watch(Caps(timeout=10, memory_mb=1, max_processes=1, max_output_kb=1, idle=60))
+    clock.stop(0.28)
+    clock.stop(0.16)
+    assert clock.most == 0.28
+    clock.stop(0.34)
+    assert clock.most == 0.34 and clock.cpu_at_last_work == 0.34  # 0.06 s more than the most seen: working

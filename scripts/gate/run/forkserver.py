@@ -125,6 +125,9 @@ class ForkServer:
         self.waiting: dict[int, queue.Queue] = {}
         self.started = queue.Queue()
         threading.Thread(target=self.read_replies, daemon=True).start()
+        # the PID namespace the server's children are in, counted from this one's: its own
+        # under the sandbox (bubblewrap makes one), else this one
+        self.level = len(watch.namespace_ids(os.getpid())) - 1 + (1 if spec.sandboxed else 0)
         self.ready: bool | None = None
         self.problem = ""  # why it cannot serve, if it cannot
 
@@ -240,7 +243,7 @@ class ForkServer:
                 big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
                 stop = Stop.OUTPUT if big else Stop.NONE
                 if not big and time.monotonic() - looked >= watch.TICK:
-                    pid = pid or watch.host_pid(self.proc.pid, inner_pid)
+                    pid = pid or watch.host_pid(self.proc.pid, inner_pid, self.level)
                     looked, stop = time.monotonic(), clock.stop(watch.cpu_seconds(pid) if pid else 0.0)
                 if stop is not Stop.NONE:
                     self.send({"kill": request_id})

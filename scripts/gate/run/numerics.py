@@ -26,6 +26,8 @@ PINNED = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's convolutions and low-precision matmuls)
     "OPENBLAS_CORETYPE": "Haswell",  # numpy's, scipy's and faiss's OpenBLAS: its AVX2 kernels
     "FAISS_OPT_LEVEL": "AVX2",  # faiss loads its AVX2 build
+    # numpy's own SIMD loops (exp, log, ...): no AVX-512 ones (a name this CPU lacks is ignored)
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
 }
 # Older kernels every x86-64 CPU has (SSE-era BLAS, no ATen vectorisation).
 NARROWER = {
@@ -34,6 +36,7 @@ NARROWER = {
     "ONEDNN_MAX_CPU_ISA": "SSE41",
     "OPENBLAS_CORETYPE": "Sandybridge",
     "FAISS_OPT_LEVEL": "generic",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
 }
 
 

@@ -60,16 +60,22 @@ def cpu_seconds(root: int) -> float:
     return total / CLOCK_HZ
 
 
-def host_pid(root: int, inner_pid: int) -> int | None:
-    """The pid, as this process sees it, of the process in ``root``'s tree that its own PID
-    namespace calls ``inner_pid`` (a fork server inside bubblewrap reports such pids)."""
+def namespace_ids(pid: int) -> list[str]:
+    """``pid`` in each PID namespace it is in, outermost (this one's) first; [] if it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return []
+    return next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [str(pid)])
+
+
+def host_pid(root: int, inner_pid: int, level: int) -> int | None:
+    """The pid, as this process sees it, of the process in ``root``'s tree that PID namespace
+    ``level`` (0: this one's) calls ``inner_pid``: a fork server inside bubblewrap reports its
+    children so.  The level is fixed, not the innermost: a run can make namespaces of its own."""
     for pid in tree(root):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        ids = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [str(pid)])
-        if ids and ids[-1] == str(inner_pid):
+        ids = namespace_ids(pid)
+        if len(ids) > level and ids[level] == str(inner_pid):
             return pid
     return None
 
@@ -81,10 +87,13 @@ class Watch:
     def __init__(self, caps: Caps):
         self.caps = caps
         self.began = self.last_work = time.monotonic()
-        self.cpu_at_last_work = 0.0
+        self.cpu_at_last_work = self.most = 0.0
 
     def stop(self, cpu: float) -> Stop:
-        now = time.monotonic()
+        """A child the kernel reaps by itself (``SIGCHLD`` ignored) takes its CPU time out of
+        the tree's sum when it ends: the count is held at the most seen, so it never goes back."""
+        now, cpu = time.monotonic(), max(cpu, self.most)
+        self.most = cpu
         if cpu - self.cpu_at_last_work >= WORKING:
             self.last_work, self.cpu_at_last_work = now, cpu
         if cpu >= self.caps.timeout:
