@@ -189,6 +189,9 @@ def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None
     """Rewrite expected outputs from real runs; refuses in CI, never writes a failed run."""
     if settings.in_ci():
         raise SnippetError("make update rewrites expected outputs and never runs in CI")
+    if not run.numerics.can_record():
+        raise SnippetError("make update records outputs on the pinned AVX2 float path, and this CPU has no AVX2 "
+                           "(or is not x86-64): record them on one that has")
     project = Project.of(where)
     targets = chosen(project, only or project.runnable)
     ready(project)

@@ -63,7 +63,7 @@ def fragile_report(rel: str, out_rel: str, recorded: bytes, perturbed: bytes, pa
             f"  on the pinned code path:  {shown(old)}\n"
             f"  on another code path:     {shown(new)}\n"
             f"  (another path: {settings})\n"
-            "  a value this close to a rounding boundary prints differently on another machine: round it\n"
+            "  a value this close to a rounding boundary may print differently on another machine: round it\n"
             "  coarser, or choose data whose values are far from a boundary; then: make update "
             f"SNIPPET={rel}")
 

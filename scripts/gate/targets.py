@@ -69,13 +69,15 @@ def stop_problem(rel: str, run: Run) -> str:
     """Why a run gave no output to judge: stopped by a cap, lost, or it reached outside."""
     caps = run.spec.caps if run.spec else None
     said = {
-        Stop.CPU: lambda: (f"{rel} runs too long: stopped after {caps.timeout:g} s of CPU time, its budget (raise "
-                           "it under [tool.snippets.timeout] in pyproject.toml if it just needs more)"),
-        Stop.IDLE: lambda: (f"{rel} is stuck: stopped after {caps.idle:g} s without using any CPU (it waits on "
-                            "something that never comes: input, a pipe, a lock, a sleep)"),
-        Stop.WALL: lambda: (f"{rel} is stuck: stopped after {WALL_FACTOR * caps.timeout:g} s of wall time, "
-                            f"{WALL_FACTOR} times its CPU budget, still short of it (it wakes now and then to do "
-                            "almost nothing, or the machine is overloaded)"),
+        Stop.CPU: lambda: (f"{rel} runs too long: stopped after {caps.timeout:g} s of CPU time, its budget (summed "
+                           "over its threads and processes); if it just needs more, in pyproject.toml: "
+                           f'[tool.snippets.timeout] "{rel}" = {2 * caps.timeout:g}'),
+        Stop.IDLE: lambda: (f"{rel} is stuck: it used no CPU for {caps.idle:g} s (waiting on input, a pipe, a "
+                            "lock, a server or a sleep; snippets get no input); if the wait is meant, raise "
+                            "idle-timeout under [tool.snippets] in pyproject.toml (one value for all runs)"),
+        Stop.WALL: lambda: (f"{rel} is stuck: stopped after {WALL_FACTOR * caps.timeout:g} s of wall time "
+                            f"({WALL_FACTOR} times its {caps.timeout:g} s CPU budget) having used less CPU than "
+                            "its budget: it mostly waits in a loop, or this machine gives it under a tenth of a core"),
         Stop.OUTPUT: lambda: (f"{rel}: printed more than {caps.max_output_kb} KB on stdout or stderr; stopped "
                               "(raise max-output-kb under [tool.snippets] in pyproject.toml if that much is meant)"),
         Stop.LOST: lambda: f"{rel}: {run.detail}",
@@ -118,7 +120,7 @@ def on_path(numerics: str, problem: str) -> str:
     """A problem as said of a run on a float code path other than the pinned one, whose run passed."""
     if numerics == "pinned":
         return problem
-    settings = ", ".join(f"{k}={v}" for k, v in NUMERICS[numerics].items()) or "this CPU's own kernels"
+    settings = ", ".join(f"{k}={v}" for k, v in NUMERICS[numerics].items()) or "this CPU's own kernels, nothing pinned"
     return (f"on another float code path ({settings}), where the pinned run passed "
             f"(python -m scripts.gate margins FILE reruns both):\n{problem}")
 

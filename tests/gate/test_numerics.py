@@ -3,6 +3,8 @@ another path would print them differently."""
 
 from dataclasses import replace
 
+import pytest
+
 from scripts import gate
 from scripts.gate import cache, run
 
@@ -51,22 +53,16 @@ def test_margins_reports_a_committed_output_that_another_path_prints_differently
     assert outcome.status == "failed" and "line 2 of its output" in outcome.detail
 
 
-def test_an_output_without_float_maths_is_not_run_twice(project, monkeypatch):
-    project.snippet("words", 'print(" ".join(sorted(["b", "a"])))\n')
-    runs = []
-    real = run.run
+@pytest.mark.parametrize(("code", "paths"), [
+    ('print(" ".join(sorted(["b", "a"])))\n', ["pinned"]),  # no float maths: one run
+    ('import os, sys\nprint("ok")\nsys.stdout.flush()\nos._exit(0)\n', ["pinned", "perturbed"]),  # no record
+], ids=["no-floats", "no-record"])
+def test_update_runs_twice_what_may_do_float_maths(project, monkeypatch, code, paths):
+    project.snippet("x", code)
+    runs, real = [], run.run
     monkeypatch.setattr(run, "run", lambda spec: runs.append(spec.numerics) or real(spec))
     [outcome] = gate.update(project.root)
-    assert outcome.status == "updated" and runs == ["pinned"]
-
-
-def test_a_run_that_leaves_no_record_is_taken_to_do_float_maths(project, monkeypatch):
-    project.snippet("quiet", 'import os, sys\nprint("ok")\nsys.stdout.flush()\nos._exit(0)\n')
-    runs = []
-    real = run.run
-    monkeypatch.setattr(run, "run", lambda spec: runs.append(spec.numerics) or real(spec))
-    [outcome] = gate.update(project.root)
-    assert outcome.status == "updated" and runs == ["pinned", "perturbed"]
+    assert outcome.status == "updated" and runs == paths
 
 
 def test_a_failure_only_on_the_perturbed_path_says_so(project):
@@ -76,3 +72,11 @@ def test_a_failure_only_on_the_perturbed_path_says_so(project):
     assert outcome.status == "failed"
     assert outcome.detail.startswith("on another float code path (")
     assert "where the pinned run passed" in outcome.detail and "raised (exit code 3)" in outcome.detail
+
+
+def test_update_refuses_on_a_cpu_that_cannot_take_the_pinned_path(project, monkeypatch):
+    project.snippet("x", "print(1)\n")
+    monkeypatch.setattr(run.numerics, "can_record", lambda: False)
+    with pytest.raises(gate.SnippetError, match="this CPU has no AVX2"):
+        gate.update(project.root)
+    assert not (project.root / "snippets" / "x.out").exists()

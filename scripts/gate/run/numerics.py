@@ -1,9 +1,10 @@
-"""The float code path a run takes: one for every x86-64 CPU, and a perturbed one to test an
-output's margin.  Standard library only.
+"""The float code path a run takes: one for every x86-64 CPU with AVX2, and a perturbed one to
+test an output's margin.  Standard library only.
 
 Each library that picks its kernels by the CPU (AVX-512 or AVX2, Intel or AMD) is held to its
-AVX2 branch, which every such CPU has.  Measured on this project's machines, with
-``snippets/lora_finetune.py``'s held-out loss before training (raw float):
+AVX2 branch (MKL guarantees that branch on Intel CPUs only; elsewhere sameness is measured).
+Measured on this project's machines, with ``snippets/lora_finetune.py``'s held-out loss
+before training (raw float):
 
 =================================================== ==========================================
 code path                                           held-out loss
@@ -21,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PINNED = {
-    "MKL_CBWR": "AVX2,STRICT",  # torch's BLAS and vector maths (MKL): its AVX2 branch, whatever the alignment
+    "MKL_CBWR": "AVX2,STRICT",  # torch's BLAS and vector maths (MKL): its AVX2 branch; STRICT: gemm bitwise too
     "ATEN_CPU_CAPABILITY": "avx2",  # torch's own kernels (softmax, reductions, attention)
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's convolutions and low-precision matmuls)
     "OPENBLAS_CORETYPE": "Haswell",  # numpy's, scipy's and faiss's OpenBLAS: its AVX2 kernels
@@ -40,12 +41,23 @@ NARROWER = {
 }
 
 
-def wider_than_pinned(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU has AVX-512, so that its own choice of kernels differs from ``PINNED``."""
+def has(flag: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU reports ``flag`` (``avx2``, ``avx512f``) in ``/proc/cpuinfo``."""
     try:
-        return " avx512f" in cpuinfo.read_text(errors="replace")
+        return flag in cpuinfo.read_text(errors="replace").split()
     except OSError:
         return False
+
+
+def wider_than_pinned() -> bool:
+    """Whether this CPU has AVX-512, so that its own choice of kernels differs from ``PINNED``."""
+    return has("avx512f")
+
+
+def can_record() -> bool:
+    """Whether this machine runs the pinned path at all (x86-64 with AVX2): where it does not,
+    the pins are ignored, and an output recorded here would not be the pinned path's."""
+    return has("avx2")
 
 
 # The perturbed path: where the CPU has wider kernels, its own choice (nothing pinned: what a
