@@ -20,7 +20,7 @@ from scripts.gate import cache, pages, run, seed, settings
 from scripts.gate.progress import Progress
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
-from scripts.gate.targets import Target, recorded_modules, uses_floats
+from scripts.gate.targets import Target, uses_floats
 
 Todo = tuple[Target, run.RunSpec, str | None]  # a target, what its run is handed, its cache key (None: keep nothing)
 # Failures the same inputs would repeat, so they are remembered like a pass; a timeout, a lost
@@ -90,9 +90,15 @@ def check(where: Project | Path = ROOT, only: list[Path | Target] | None = None,
     """Check targets in parallel; a cached pass is trusted only if its key still matches.
     ``progress`` hears of each run as it starts and of each target as soon as it is judged."""
     project = Project.of(where)
-    targets = chosen(project, only)
-    models = ready(project)
-    outcomes, todo = plan(project, targets, models, trust=use_cache)
+    return checked(project, chosen(project, only), ready(project), use_cache, jobs, progress)
+
+
+def checked(project: Project, targets: list[Target], models: dict[str, str], trust: bool, jobs: int | None,
+            progress: Progress | None, numerics: str = "pinned") -> list[Outcome]:
+    """What the cache says of ``targets`` on the ``numerics`` float path, and the rest run."""
+    outcomes, todo = plan(project, targets, models, trust, numerics)
+    if progress and numerics != "pinned":  # margins' reruns: not in the total announced up front
+        progress.more(len(todo))
     for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, progress):
         outcomes[outcome.snippet] = outcome
     return [outcomes[t.rel] for t in targets]
@@ -130,16 +136,14 @@ def margins(where: Project | Path = ROOT, only: list[Path | Target] | None = Non
     sits too close to a rounding boundary to be the same on every CPU.  One outcome per target
     (a failed check stands for its target; a target without floats is its check's outcome)."""
     project = Project.of(where)
-    outcomes = {o.snippet: o for o in check(project, only, use_cache, jobs, progress)}
-    floats = [t for t in chosen(project, only) if outcomes[t.rel].ok
-              and uses_floats(recorded_modules(cache.provenance(project.cache, t.rel) or {}))]
-    perturbed, todo = plan(project, floats, ready(project), trust=use_cache, numerics="perturbed")
-    outcomes.update(perturbed)
-    if progress:
-        progress.more(len(todo))
-    for outcome in run_all(project, todo, jobs or os.cpu_count() or 1, progress):
+    targets, models = chosen(project, only), ready(project)
+    outcomes = {o.snippet: o for o in checked(project, targets, models, use_cache, jobs, progress)}
+    provenance = {t.rel: cache.provenance(project.cache, t.rel) or {} for t in targets}
+    floats = [t for t in targets if outcomes[t.rel].ok
+              and uses_floats(provenance[t.rel].get("modules", []), provenance[t.rel].get("python", ""))]
+    for outcome in checked(project, floats, models, use_cache, jobs, progress, numerics="perturbed"):
         outcomes[outcome.snippet] = outcome
-    return [outcomes[t.rel] for t in chosen(project, only)]
+    return [outcomes[t.rel] for t in targets]
 
 
 def known(where: Project | Path = ROOT) -> tuple[list[Outcome], list[tuple[Target, str]]]:
@@ -211,7 +215,7 @@ def update_one(project: Project, target: Target) -> Outcome:
     spec = target.spec(project)
     ran = run.run(spec)
     verdict = target.judge(ran, None)
-    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules if ran.python else None):
+    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules, ran.python):
         again = run.run(replace(spec, numerics="perturbed"))
         verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:

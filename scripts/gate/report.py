@@ -52,17 +52,16 @@ def drift_report(rel: str, out_rel: str, shown_on: list[str], expected: bytes, a
             f"  accept the new output with: make update SNIPPET={rel}\n{body}")
 
 
-def fragile_report(rel: str, out_rel: str, recorded: bytes, perturbed: bytes, path: dict[str, str]) -> str:
-    """An output that another float code path (``path``: its settings) prints differently:
-    the first line that differs, and what the author can do about it."""
+def fragile_report(rel: str, out_rel: str, recorded: bytes, perturbed: bytes, path: str) -> str:
+    """An output that another float code path (``path``: its settings, in words) prints
+    differently: the first line that differs, and what the author can do about it."""
     old, new = (data.decode("utf-8", "replace").splitlines() for data in (recorded, perturbed))
     line = next((n for n, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-    settings = ", ".join(f"{k}={v}" for k, v in path.items()) or "this CPU's own kernels, nothing pinned"
     shown = lambda lines: repr(lines[line]) if line < len(lines) else "(no such line)"  # noqa: E731
     return (f"{rel}: line {line + 1} of its output ({out_rel}) depends on the CPU's float code path\n"
             f"  on the pinned code path:  {shown(old)}\n"
             f"  on another code path:     {shown(new)}\n"
-            f"  (another path: {settings})\n"
+            f"  (another path: {path})\n"
             "  a value this close to a rounding boundary may print differently on another machine: round it\n"
             "  coarser, or choose data whose values are far from a boundary; then: make update "
             f"SNIPPET={rel}")

@@ -25,7 +25,6 @@ from scripts.gate.report import drift_report, fragile_report, tail
 from scripts.gate.run import (
     LAB_EXECUTOR,
     NETWORK_EXIT,
-    NUMERICS,
     WALL_FACTOR,
     WRITE_EXIT,
     Caps,
@@ -34,6 +33,7 @@ from scripts.gate.run import (
     Stop,
     family_of,
 )
+from scripts.gate.run.numerics import described as numerics_described
 
 if TYPE_CHECKING:
     from scripts.gate.project import Project
@@ -45,15 +45,11 @@ DOCTEST_ARGV = ("-m", "doctest", "-o", "NORMALIZE_WHITESPACE")
 FLOAT_LIBRARIES = frozenset({"numpy", "torch"})
 
 
-def uses_floats(modules: list[str] | None) -> bool:
-    """Whether a run that imported ``modules`` (its record, or a cached pass's provenance) does
-    float maths; None, a run that left no record (it ended by ``os._exit``), is taken to."""
-    return modules is None or not FLOAT_LIBRARIES.isdisjoint(modules)
-
-
-def recorded_modules(record: dict) -> list[str] | None:
-    """The modules a run's record (or a pass's provenance) names; None if it left none."""
-    return record.get("modules") if record.get("python") else None
+def uses_floats(modules: list[str], python: str) -> bool:
+    """Whether a run that imported ``modules`` under ``python`` (its record, or a cached pass's
+    provenance) does float maths; one that left no record (no ``python``: it ended by
+    ``os._exit``) is taken to."""
+    return not python or not FLOAT_LIBRARIES.isdisjoint(modules)
 
 
 @dataclass(frozen=True)
@@ -120,8 +116,7 @@ def on_path(numerics: str, problem: str) -> str:
     """A problem as said of a run on a float code path other than the pinned one, whose run passed."""
     if numerics == "pinned":
         return problem
-    settings = ", ".join(f"{k}={v}" for k, v in NUMERICS[numerics].items()) or "this CPU's own kernels, nothing pinned"
-    return (f"on another float code path ({settings}), where the pinned run passed "
+    return (f"on another float code path ({numerics_described(numerics)}), where the pinned run passed "
             f"(python -m scripts.gate margins FILE reruns both):\n{problem}")
 
 
@@ -195,7 +190,7 @@ class Target:
             return verdict
         if numerics != "pinned":  # the recorded output is right; its margin is not
             return Verdict(verdict.output, fragile_report(self.rel, self.expected_rel, expected, verdict.output,
-                                                          NUMERICS[numerics]))
+                                                          numerics_described(numerics)))
         return Verdict(verdict.output, drift_report(self.rel, self.expected_rel, shown_on, expected, verdict.output))
 
     def shown_on(self, included: dict[str, list[str]]) -> list[str]:

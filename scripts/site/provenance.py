@@ -80,7 +80,7 @@ def describe(where: Project | Path, modules: list[str], python: str, weights: li
     known = seed.weight_names()
     return {"python": python, "packages": sorted([n, version(n)] for n in names),
             "weights": sorted(known[w] for w in weights if w in known),
-            "cpu": FLOAT_PATH if uses_floats(modules if python else None) else ""}
+            "cpu": FLOAT_PATH if uses_floats(modules, python) else ""}
 
 
 def line(record: dict) -> str:

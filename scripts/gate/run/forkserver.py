@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from scripts.gate.run import limits, sandbox, watch
@@ -235,16 +234,19 @@ class ForkServer:
         """Wait for the child's end; stop it once ``watch.Watch`` says it is stuck or a file it
         prints to grows past the output cap: (final message, why it was stopped).  Its CPU
         time is read from here, by the pid this side sees (the server reports its own)."""
-        clock, max_output, pid, looked = watch.Watch(caps), caps.max_output_kb * 1024, None, time.monotonic()
+        clock, max_output, pid = watch.Watch(caps), caps.max_output_kb * 1024, None
+
+        def cpu() -> float:
+            nonlocal pid
+            pid = pid or watch.host_pid(self.proc.pid, inner_pid, self.level)
+            return watch.cpu_seconds(pid) if pid else 0.0
+
         while True:
             try:
                 return box.get(timeout=TICK), Stop.NONE
             except queue.Empty:
                 big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
-                stop = Stop.OUTPUT if big else Stop.NONE
-                if not big and time.monotonic() - looked >= watch.TICK:
-                    pid = pid or watch.host_pid(self.proc.pid, inner_pid, self.level)
-                    looked, stop = time.monotonic(), clock.stop(watch.cpu_seconds(pid) if pid else 0.0)
+                stop = Stop.OUTPUT if big else clock.look(cpu)
                 if stop is not Stop.NONE:
                     self.send({"kill": request_id})
                     return box.get(timeout=60), stop

@@ -66,3 +66,8 @@ def can_record() -> bool:
 # close to a rounding boundary to be the same on every machine.
 PERTURBED = {} if wider_than_pinned() else NARROWER
 NUMERICS = {"pinned": PINNED, "perturbed": PERTURBED}
+
+
+def described(numerics: str) -> str:
+    """A float code path in words, for a report: its settings, or what having none means."""
+    return ", ".join(f"{k}={v}" for k, v in NUMERICS[numerics].items()) or "this CPU's own kernels, nothing pinned"

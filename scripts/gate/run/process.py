@@ -48,7 +48,6 @@ def collect(proc: subprocess.Popen, caps: Caps) -> tuple[bytes, bytes, Stop, flo
     does not matter."""
     chunks = {proc.stdout: bytearray(), proc.stderr: bytearray()}
     cap, clock, stopped = caps.max_output_kb * 1024, watch.Watch(caps), Stop.NONE
-    looked = time.monotonic()
     with selectors.DefaultSelector() as selector:
         for pipe in chunks:
             selector.register(pipe, selectors.EVENT_READ)
@@ -66,8 +65,8 @@ def collect(proc: subprocess.Popen, caps: Caps) -> tuple[bytes, bytes, Stop, flo
                     selector.unregister(key.fileobj)
                 chunks[key.fileobj] += data
                 stopped = Stop.OUTPUT if len(chunks[key.fileobj]) > cap else stopped
-            if stopped is Stop.NONE and time.monotonic() - looked >= watch.TICK:
-                looked, stopped = time.monotonic(), clock.stop(watch.cpu_seconds(proc.pid))
+            if stopped is Stop.NONE:
+                stopped = clock.look(lambda: watch.cpu_seconds(proc.pid))
     if stopped is not Stop.NONE:
         kill_group(proc.pid)
     # bubblewrap's own rusage leaves out the run (its init in the namespace is not waited

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from scripts.gate.run.spec import Caps, Stop
@@ -81,13 +82,19 @@ def host_pid(root: int, inner_pid: int, level: int) -> int | None:
 
 
 class Watch:
-    """The clock of one run: ``stop(cpu)``, called every fraction of a second with the tree's
-    CPU seconds so far, says whether (and why) the run must end now."""
+    """The clock of one run: ``look(cpu)``, called as often as the transport likes, reads the
+    tree's CPU seconds (``cpu()``) every ``TICK`` and says whether (and why) the run must end."""
 
     def __init__(self, caps: Caps):
         self.caps = caps
-        self.began = self.last_work = time.monotonic()
+        self.began = self.last_work = self.looked = time.monotonic()
         self.cpu_at_last_work = self.most = 0.0
+
+    def look(self, cpu: Callable[[], float]) -> Stop:
+        if time.monotonic() - self.looked < TICK:
+            return Stop.NONE
+        self.looked = time.monotonic()
+        return self.stop(cpu())
 
     def stop(self, cpu: float) -> Stop:
         """A child the kernel reaps by itself (``SIGCHLD`` ignored) takes its CPU time out of
