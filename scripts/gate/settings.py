@@ -12,8 +12,8 @@ From ``[tool.snippets]`` in the project's ``pyproject.toml``:
 * ``modules`` — files under ``snippets/`` or ``labs/`` that snippets import (``from
   notes_db import search``) and that never run alone: no target, and, like every data file,
   part of every cache key;
-* ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024) — the caps on
-  each run (documented, with who enforces each, in ``run/__init__.py``).
+* ``memory-mb`` (4096), ``max-processes`` (256), ``max-output-kb`` (1024), ``scratch-mb``
+  (512), ``max-open-files`` (1024) — the caps on each run (documented, with who enforces each, in ``run/__init__.py``).
 
 From the environment (the only variables the gate itself reads):
 
@@ -45,8 +45,16 @@ class Settings:
     memory_mb: int = 4096
     max_processes: int = 256
     max_output_kb: int = 1024
+    scratch_mb: int = 512
+    max_open_files: int = 1024
     models: tuple[str, ...] = MODELS
     modules: tuple[str, ...] = ()
+
+    def caps(self, rel: str) -> dict:
+        """The caps of one file's runs (``run.Caps``'s fields)."""
+        return dict(timeout=self.timeout(rel), memory_mb=self.memory_mb, max_processes=self.max_processes,
+                    max_output_kb=self.max_output_kb, idle=self.idle_timeout, scratch_mb=self.scratch_mb,
+                    max_open_files=self.max_open_files)
 
     def timeout(self, rel: str) -> float:
         return self.timeouts.get(rel, self.default_timeout)
@@ -66,6 +74,8 @@ def load(root: Path) -> Settings:
         memory_mb=int(conf.get("memory-mb", Settings.memory_mb)),
         max_processes=int(conf.get("max-processes", Settings.max_processes)),
         max_output_kb=int(conf.get("max-output-kb", Settings.max_output_kb)),
+        scratch_mb=int(conf.get("scratch-mb", Settings.scratch_mb)),
+        max_open_files=int(conf.get("max-open-files", Settings.max_open_files)),
         models=tuple(conf.get("models", MODELS)),
         modules=tuple(conf.get("modules", ())),
     )

@@ -76,6 +76,10 @@ def stop_problem(rel: str, run: Run) -> str:
                             "its budget: it mostly waits in a loop, or this machine gives it under a tenth of a core"),
         Stop.OUTPUT: lambda: (f"{rel}: printed more than {caps.max_output_kb} KB on stdout or stderr; stopped "
                               "(raise max-output-kb under [tool.snippets] in pyproject.toml if that much is meant)"),
+        Stop.MEMORY: lambda: (f"{rel} used more than {caps.memory_mb} MB of memory as a whole (its processes and "
+                              "the files it wrote, which live in RAM): killed at the memory cap (memory-mb under "
+                              "[tool.snippets] in pyproject.toml)"),
+        Stop.RECORD: lambda: f"{rel}: {run.detail}",
         Stop.LOST: lambda: f"{rel}: {run.detail}",
     }
     if run.stop in said:
@@ -92,6 +96,9 @@ def printed_output(rel: str, run: Run) -> Verdict:
     if run.returncode != 0:
         hint = ("\n  (a MemoryError here means it hit the memory cap: memory-mb under [tool.snippets] in "
                 "pyproject.toml)") if "MemoryError" in run.stderr else ""
+        if run.capped == "max-processes":
+            hint += (f"\n  (it tried to run more than {run.spec.caps.max_processes} processes at once: the process "
+                     "cap, max-processes under [tool.snippets] in pyproject.toml)")
         return Verdict(None, f"{rel} raised (exit code {run.returncode}):\n{tail(run.stderr)}{hint}")
     try:
         run.stdout.decode("utf-8")
@@ -172,7 +179,7 @@ class Target:
     def spec(self, project: Project) -> RunSpec:
         """Everything its run is handed: argv, the seeded caches, its caps, what it may read."""
         conf = project.settings
-        caps = Caps(conf.timeout(self.rel), conf.memory_mb, conf.max_processes, conf.max_output_kb, conf.idle_timeout)
+        caps = Caps(**conf.caps(self.rel))
         return RunSpec(argv=self.argv(), env=tuple(sorted(seed.snippet_env(project.cache).items())), caps=caps,
                        readable=(project.root, project.cache),
                        family=family_of(self.path) if project.forking else None, sandboxed=project.sandboxed)

@@ -148,8 +148,8 @@ def attempt(name, action):
     try:
         action()
         print(name, "WROTE")
-    except Exception as err:
-        print(name, "blocked", type(err).__name__)
+    except Exception as err:  # read-only (as the gate's user) or not permitted (as nobody): both OSError
+        print(name, "blocked", "OSError" if isinstance(err, OSError) else type(err).__name__)
 
 def ctypes_open():
     if ctypes.CDLL(None, use_errno=True).open(str(page).encode(), os.O_WRONLY | os.O_TRUNC) < 0:
@@ -263,7 +263,7 @@ def test_groups_left_by_a_killed_gate_are_removed_and_live_ones_kept():
     elsewhere = parent / f"snippet-gate-{ours + 1}-{gone.pid}-1"  # that pid names another process there
     for group in (stale, live, elsewhere):
         group.mkdir()
-    leftover = subprocess.Popen(["/bin/sh", "-c", limits.ENTER, str(stale), "sleep", "60"])
+    leftover = subprocess.Popen(["/bin/sh", "-c", limits.ENTER, "sh", "1", str(stale), "sleep", "60"])
     try:
         time.sleep(0.2)  # it has joined the stale group
         limits.sweep(parent)

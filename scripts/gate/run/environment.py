@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import sys
 from pathlib import Path
 
 from scripts.gate.run.child import FOLDER as CHILD
 from scripts.gate.run.numerics import NUMERICS
-from scripts.gate.run.spec import Run, RunSpec
+from scripts.gate.run.spec import Run, RunSpec, Stop
 
 FOLDER = Path(__file__).resolve().parent
 # Every file of the executor: its bytes are in every cache key and every fork server's key.
@@ -44,9 +46,9 @@ PINNED = {
 }
 
 
-def environment(spec: RunSpec, scratch: Path, record: Path | None = None) -> dict[str, str]:
+def environment(spec: RunSpec, scratch: Path, record_fd: int | None = None) -> dict[str, str]:
     """The complete environment of one run whose own folder is ``scratch`` (also its ``HOME``
-    and ``TMPDIR``); the child writes its record to ``record`` (none if empty)."""
+    and ``TMPDIR``); the child writes its record to the descriptor ``record_fd`` (none if None)."""
     env = {k: os.environ[k] for k in INHERITED if k in os.environ}
     env.update(PINNED)
     env.update(NUMERICS[spec.numerics])
@@ -58,18 +60,60 @@ def environment(spec: RunSpec, scratch: Path, record: Path | None = None) -> dic
         PYTHONPATH=str(CHILD),
         SNIPPET_GATE_PROTECTED=json.dumps([str(path) for path in spec.readable]),
         SNIPPET_GATE_MEMORY_MB=str(spec.caps.memory_mb),
-        SNIPPET_GATE_DEPS=str(record or ""),
+        SNIPPET_GATE_MAX_OPEN_FILES=str(spec.caps.max_open_files),
+        SNIPPET_GATE_RECORD_FD="" if record_fd is None else str(record_fd),
     )
     return env
 
 
-def with_record(run: Run, path: Path) -> Run:
-    """Add what the child recorded at exit (modules imported, weights read, Python version);
-    a killed run leaves no record."""
-    if path.exists():
-        record = json.loads(path.read_text(encoding="utf-8"))
-        run.modules, run.weights, run.python = record["modules"], record["weights"], record["python"]
+RECORD_KB = 256  # the most a record may be; the gate reads no more
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}")  # a top-level module (``_sysconfigdata__linux_x86_64-linux-gnu``)
+WEIGHT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")  # org/name, or a file
+
+
+def with_record(run: Run, data: bytes) -> Run:
+    """Add what the child recorded at exit (modules imported, weights read, Python version),
+    once checked: the record comes from inside the run, so it is trusted for nothing but its
+    form, and the Python it names must be the one the gate started.  A killed run leaves
+    none; a record that is not one stops the run (``Stop.RECORD``) with what is wrong."""
+    if not data:
+        return run
+    problem = record_problem(data)
+    if problem:
+        run.stop, run.detail = Stop.RECORD, f"what it left for the gate is not a run record ({problem})"
+        return run
+    record = json.loads(data)
+    run.modules, run.weights, run.python = record["modules"], record["weights"], record["python"]
     return run
+
+
+def record_problem(data: bytes) -> str:
+    """What is wrong with a record ("" if nothing).
+
+    >>> record_problem(b'{"modules": ["os"], "weights": [], "python": "%s"}' % PYTHON.encode())
+    ''
+    >>> record_problem(b'{"modules": ["<b>x</b>"], "weights": [], "python": "3.0.0"}')
+    "a module name is not one: '<b>x</b>'"
+    """
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "not JSON"
+    if not isinstance(record, dict) or sorted(record) != ["modules", "python", "weights"]:
+        return "not an object with modules, weights and python"
+    for key, pattern in (("modules", NAME), ("weights", WEIGHT)):
+        items = record[key]
+        if not isinstance(items, list) or len(items) > 5000:
+            return f"{key} is not a list"
+        bad = next((item for item in items if not isinstance(item, str) or not pattern.fullmatch(item)), None)
+        if bad is not None:
+            return f"a {key[:-1]} name is not one: {str(bad)[:60]!r}"
+    if record["python"] != PYTHON:
+        return f"it names Python {str(record['python'])[:20]!r}, but the gate started {PYTHON}"
+    return ""
+
+
+PYTHON = platform.python_version()  # a run's interpreter is the gate's own (``sys.executable``)
 
 
 def installed_packages() -> tuple[str, ...]:

@@ -24,18 +24,18 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from scripts.gate.run import limits, sandbox, watch
-from scripts.gate.run.environment import CHILD, FILES, environment, installed_packages, with_record
-from scripts.gate.run.spec import Caps, Run, RunSpec, Stop
+from scripts.gate.run import limits, process, sandbox, watch
+from scripts.gate.run.environment import CHILD, FILES, environment, installed_packages
+from scripts.gate.run.spec import Run, RunSpec, Stop
 
 MAIN = CHILD / "forkserver_main.py"
-TICK = 0.1  # seconds between looks at a child's end and its output files (its CPU time: ``watch.TICK``)
 # The import that routes a run to a family (the first that matches, in this order), and what
 # that server imports before it forks.  Each list is what every run of its family imports
 # anyway in a plain interpreter, so the provenance line is the same either way:
@@ -104,21 +104,29 @@ def parse_reply(line: bytes) -> dict | None:
 
 
 class ForkServer:
-    """One running server and the requests in flight to it."""
+    """One running server and the requests in flight to it.
+
+    Requests go over a Unix socket, one packet each, with the run's descriptors attached:
+    the write ends of its stdout, stderr and record pipes, and its cgroups' membership files
+    (``limits.Group.procs``).  The gate reads the pipes itself (``process.collect``), as for
+    a plain run: no output is a file a run could swap."""
 
     def __init__(self, spec: RunSpec, key: str, preload: tuple[str, ...] = ()):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
-        home, self.runs = self.folder / "home", self.folder / "runs"
-        home.mkdir()
-        self.runs.mkdir(mode=0o311)  # a child may enter its own run folder, never list the others
+        # where each child makes its own scratch folder: the server's private /tmp in the sandbox
+        self.runs = Path("/tmp") if spec.sandboxed else self.folder
         reply_r, reply_w = os.pipe()
-        self.cap = limits.ProcessCap(spec.caps.max_processes)
-        command = self.cap.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), *preload],
-                                                   spec.readable, [self.folder], home, spec.sandboxed)
-        with open(self.folder / "server.log", "wb") as log:
-            self.proc = subprocess.Popen(command, cwd=home, env=environment(spec, home), stdin=subprocess.PIPE,
-                                         stdout=log, stderr=log, pass_fds=(reply_w,), start_new_session=True)
+        self.requests, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.group = limits.Group(spec.caps)
+        command = self.group.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), *preload],
+                                                     spec.readable, spec.caps.scratch_mb, spec.sandboxed)
+        home = sandbox.SCRATCH if spec.sandboxed else self.folder
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(command, cwd="/" if spec.sandboxed else home, env=environment(spec, home),
+                                     stdin=theirs.fileno(), stdout=self.log, stderr=self.log, pass_fds=(reply_w,),
+                                     start_new_session=True)
         os.close(reply_w)
+        theirs.close()
         self.replies = os.fdopen(reply_r, "rb")
         self.issued, self.lock = 0, threading.Lock()
         self.waiting: dict[int, queue.Queue] = {}
@@ -164,64 +172,69 @@ class ForkServer:
                     message = {"error": f"no answer in {seconds:g} s"}
                 self.ready, self.problem = "ready" in message, message.get("error", "")
                 if not self.ready:  # correct but slow from here on: say so, once
-                    log = (self.folder / "server.log").read_text(errors="replace").strip().splitlines()[-5:]
+                    self.log.seek(0)
+                    log = self.log.read(1 << 16).decode(errors="replace").strip().splitlines()[-5:]
                     print(f"snippet gate: fork server unavailable ({self.problem}); running each snippet "
                           "in a new interpreter instead", *log, sep="\n    ", file=sys.stderr)
             return self.ready
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict, fds: list[int] = ()) -> None:
         with self.lock:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
+            socket.send_fds(self.requests, [json.dumps(message).encode()], list(fds))
 
     def run(self, spec: RunSpec) -> Run | None:
         """One run in a fork, in a folder inside the server's sandbox; None if the server
         could not take it (the caller runs it plainly)."""
         if not self.wait_ready():
             return None
-        with tempfile.TemporaryDirectory(prefix="run-", dir=self.runs) as tmp:
-            scratch, record, out, err = (Path(tmp) / name for name in ("scratch", "record.json", "stdout", "stderr"))
-            scratch.mkdir()
-            request = {"argv": list(spec.argv), "cwd": str(scratch), "env": environment(spec, scratch, record),
-                       "stdout": str(out), "stderr": str(err)}
-            ended = self.request(request, spec.caps, (out, err))
-            if ended is None or (isinstance(ended, Run) and ended.stop is Stop.LOST):
-                return ended
-            try:  # what it printed (so far, if stopped), read at most one byte past the cap
-                return self.collected(ended, out, err, record, spec.caps.max_output_kb * 1024 + 1)
-            except OSError:  # the server was replaced (and its folder removed) meanwhile
-                return None
+        pipes, group = process.Pipes(), limits.Group(spec.caps)
+        try:
+            return self.request(spec, pipes, group)
+        finally:
+            pipes.close()
+            group.close()
 
-    @staticmethod
-    def collected(ended: tuple[int, float] | Run, out: Path, err: Path, record: Path, limit: int) -> Run:
-        """The run with what it printed (and, if it ended by itself, its record)."""
-        stdout, stderr = head(out, limit), head(err, limit).decode("utf-8", "replace")
-        if isinstance(ended, Run):  # stopped by a cap: no record
-            ended.stdout, ended.stderr = stdout, stderr
-            return ended
-        returncode, cpu = ended
-        return with_record(Run(stdout, stderr, returncode, via="fork", cpu=cpu), record)
-
-    def request(self, request: dict, caps: Caps, outputs: tuple[Path, Path]) -> tuple[int, float] | Run | None:
-        """(returncode, CPU seconds) of a child that ended by itself; a ``Run`` saying why it
-        was stopped (stuck, output cap, protocol lost); None if the server could not take it."""
+    def request(self, spec: RunSpec, pipes: process.Pipes, group: limits.Group) -> Run | None:
+        """The run, ended by itself or stopped (stuck, a cap, protocol lost); None if the
+        server could not take it."""
         box = queue.Queue()
         with self.lock:
             self.issued += 1
             request_id = self.issued
             self.waiting[request_id] = box
+        scratch = self.runs / f"run-{request_id}"
+        request = {"id": request_id, "argv": list(spec.argv), "cwd": str(scratch),
+                   "env": environment(spec, scratch)}
+        procs = group.procs()
         try:
-            self.send({"id": request_id, **request})
+            try:
+                self.send(request, [*(pipes.write[name] for name in process.STREAMS), *procs])
+            finally:
+                pipes.close_write()
+                for fd in procs:
+                    os.close(fd)
             started = box.get(timeout=60)
             if "pid" not in started:
                 return lost(started["problem"]) if "problem" in started else None
-            done, stop = self.watch(request_id, started["pid"], box, caps, outputs)
+            done = {}
+
+            def has_ended() -> bool:
+                if not done:
+                    try:
+                        done.update(box.get_nowait())
+                    except queue.Empty:
+                        return False
+                return True
+
+            got, stop, _ = process.collect(pipes.read, spec.caps, has_ended, self.cpu_of(started["pid"]),
+                                           lambda: self.send({"kill": request_id}))
+            if not done:
+                done.update(box.get(timeout=60))
             if "returncode" not in done:  # lost: make sure the child is gone too
                 self.send({"kill": request_id})
                 return lost(done.get("problem") or done.get("error", "the fork server gave no exit code"))
-            if stop is not Stop.NONE:
-                return Run(returncode=done["returncode"], stop=stop, via="fork", cpu=done.get("cpu", 0.0))
-            return done["returncode"], done.get("cpu", 0.0)
+            ran = Run(returncode=done["returncode"], stop=stop, via="fork", cpu=done.get("cpu", 0.0))
+            return process.finish(ran, got, group)
         except (OSError, ValueError):  # the server is gone, or was replaced (closed) meanwhile
             return None
         except queue.Empty:
@@ -229,42 +242,27 @@ class ForkServer:
         finally:
             self.waiting.pop(request_id, None)
 
-    def watch(self, request_id: int, inner_pid: int, box: queue.Queue, caps: Caps,
-              outputs: tuple[Path, Path]) -> tuple[dict, Stop]:
-        """Wait for the child's end; stop it once ``watch.Watch`` says it is stuck or a file it
-        prints to grows past the output cap: (final message, why it was stopped).  Its CPU
-        time is read from here, by the pid this side sees (the server reports its own)."""
-        clock, max_output, pid = watch.Watch(caps), caps.max_output_kb * 1024, None
+    def cpu_of(self, inner_pid: int):
+        """The CPU seconds of the child the server calls ``inner_pid``, read from here by the
+        pid this side sees (the server reports its own)."""
+        pid = None
 
         def cpu() -> float:
             nonlocal pid
             pid = pid or watch.host_pid(self.proc.pid, inner_pid, self.level)
             return watch.cpu_seconds(pid) if pid else 0.0
-
-        while True:
-            try:
-                return box.get(timeout=TICK), Stop.NONE
-            except queue.Empty:
-                big = any(path.exists() and path.stat().st_size > max_output for path in outputs)
-                stop = Stop.OUTPUT if big else clock.look(cpu)
-                if stop is not Stop.NONE:
-                    self.send({"kill": request_id})
-                    return box.get(timeout=60), stop
+        return cpu
 
     def close(self) -> None:
         try:
-            self.proc.stdin.close()  # end of input: the server kills any child and exits
+            self.requests.close()  # end of input: the server kills any child and exits
             self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        self.cap.close()
+        self.group.close()
+        self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def head(path: Path, size: int) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(size)
 
 
 def lost(why: str) -> Run:
@@ -279,7 +277,7 @@ def server_key(spec: RunSpec) -> str:
     """Everything the server's imports and sandbox depend on: a change means a new server.
     What differs per run (argv, the timeout, the output cap) is in each request instead."""
     shared = sorted(environment(spec, Path("/")).items())  # the per-run folders left at a placeholder
-    facts = json.dumps([shared, spec.caps.max_processes, spec.sandboxed, FAMILIES[spec.family],
+    facts = json.dumps([shared, spec.caps.max_processes, spec.caps.memory_mb, spec.caps.scratch_mb, spec.sandboxed, FAMILIES[spec.family],
                         installed_packages(), sys.version])
     return hashlib.sha256(b"".join(p.read_bytes() for p in FILES) + facts.encode()).hexdigest()
 

@@ -2,20 +2,27 @@
 
 Each snippet, lab, page session and the fork server run under ``bwrap`` with:
 
-* **no network** — a new network namespace whose only interface is its own loopback, so no
-  address outside is reachable by any route (subprocesses, ctypes, raw syscalls, DNS);
-* **a read-only machine** — ``/`` bound read-only (the project, its caches and the seeded
-  models included); a private ``/tmp`` and ``/run``; the only writable folder is the run's
-  own (its scratch working directory, also ``HOME`` and ``TMPDIR``);
+* **an unprivileged user** — a run is never root, even when the gate is: as root, bubblewrap
+  keeps only the right to change user, and ``setpriv`` (inside the sandbox, before any of
+  the run's code) becomes ``nobody`` with no capabilities and ``no_new_privs``; otherwise a
+  user namespace maps the run to the gate's own user, without capabilities.  Permission
+  bits hold: ``/proc/sys`` and every host file not world-readable are out of reach;
+* **only what a run needs, read-only** — the system's programs and libraries (``/usr`` and
+  its links), a few files of ``/etc`` (``ETC``), the Python running the gate (venv and base
+  installation), the child code, and the spec's ``readable`` folders (the project and its
+  caches).  Not ``/``: no home folders, no ``/root``, no other project, no ``/var``;
+* **no disk to write** — the only writable folders are a private ``/tmp`` (the run's
+  scratch folder inside it: also ``HOME`` and ``TMPDIR``) and ``/dev/shm``, each a tmpfs of
+  ``Caps.scratch_mb``, whose pages count against the run's memory cap;
+* **no network** — a new network namespace whose only interface is its own loopback;
 * **a PID namespace** — when the run's first process ends, the kernel kills every process
-  it started, at any depth (daemons, ``setsid`` grandchildren);
-* **no capabilities** — as root, ``--cap-drop ALL``: permission bits apply, no raw sockets;
-* **a process cap** — where a pids cgroup is writable (``limits.py``).
+  it started, at any depth (daemons, ``setsid`` grandchildren); and its own IPC and UTS.
 
-The Python guard in ``child/sitecustomize.py`` stays as the friendly first message.
-``enabled(mode)`` turns ``SNIPPET_GATE_SANDBOX`` into a spec's ``sandboxed``: ``auto``
-(default: use it if it works here, else say so once and run with the Python guard only),
-``require`` (refuse to run without it; CI sets this), ``off``.
+The caps the kernel enforces for the run as a whole (memory, processes) are cgroups
+(``limits.py``).  The Python guard in ``child/sitecustomize.py`` stays as the friendly first
+message.  ``enabled(mode)`` turns ``SNIPPET_GATE_SANDBOX`` into a spec's ``sandboxed``:
+``auto`` (default: use it if it works here, else say so once and run with the Python guard
+only), ``require`` (refuse to run without it; CI sets this), ``off``.
 """
 
 from __future__ import annotations
@@ -30,18 +37,62 @@ from pathlib import Path
 from scripts.gate.run.environment import CHILD
 
 MODES = ("auto", "require", "off")
+NOBODY = 65534  # the user and group every run has when the gate is root
+SCRATCH = Path("/tmp/scratch")  # a run's own folder, inside its sandbox
+SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")  # bound read-only, or their links kept
+# What of /etc a Python process reads: the loader's cache, names of users and groups, time
+# zones, TLS roots (read, never used: there is no network), MIME types.
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "localtime", "hosts",
+       "host.conf", "ssl", "ca-certificates", "mime.types")
 
 
 class SandboxUnavailable(RuntimeError):
     """``SNIPPET_GATE_SANDBOX=require`` and no working bubblewrap here; the message says why."""
 
 
-def base_args() -> list[str]:
+def as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def identity() -> list[str]:
+    """The namespaces and the user: as root, keep only the right to become ``nobody``
+    (``drop``); otherwise a user namespace without capabilities."""
+    if as_root():
+        return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return ["--unshare-user", "--cap-drop", "ALL"]
+
+
+def drop() -> list[str]:
+    """What runs the command inside the sandbox: as root, ``setpriv`` to ``nobody`` first."""
+    if not as_root():
+        return []
+    return [setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--"]
+
+
+def setpriv() -> str:
+    return shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
+
+
+def system_mounts() -> list[str]:
+    """The system's programs and libraries, and the few files of ``/etc`` a run reads."""
+    args = []
+    for name in SYSTEM:
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args + ["--perms", "0755", "--dir", "/etc"] + [arg for name in ETC for arg in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
+
+
+def base_args(scratch_mb: int = 512) -> list[str]:
     """The namespaces and mounts every sandbox gets (before its own binds)."""
-    user = [] if os.geteuid() == 0 else ["--unshare-user"]  # unprivileged: a user namespace
-    return ["--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", *user,
-            "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm",
-            "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+    size = str(scratch_mb << 20)
+    return ["--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", *identity(), *system_mounts(), "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "0777", "--dir", str(SCRATCH)]
 
 
 @functools.cache
@@ -50,8 +101,11 @@ def problem() -> str:
     bwrap = shutil.which("bwrap")
     if not sys.platform.startswith("linux") or bwrap is None:
         return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    if as_root() and not Path(setpriv()).exists():
+        return "setpriv (util-linux) is not installed, and runs must not be root: apt-get install util-linux"
     try:
-        probe = subprocess.run([bwrap, *base_args(), "--", "/bin/true"], capture_output=True, text=True, timeout=30)
+        probe = subprocess.run([bwrap, *base_args(), "--", *drop(), "/bin/true"], capture_output=True, text=True,
+                               timeout=30)
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bwrap failed to start: {err}"
     if probe.returncode != 0:
@@ -78,22 +132,38 @@ def enabled(mode: str) -> bool:
     return not why
 
 
-def wrap(command: list[str], readable: tuple[Path, ...], writable: list[Path], cwd: Path, sandboxed: bool) -> list[str]:
-    """``command`` run inside a fresh sandbox (or as it is, if not ``sandboxed``).
+def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandboxed: bool) -> list[str]:
+    """``command`` run inside a fresh sandbox, in ``SCRATCH`` (or as it is, if not ``sandboxed``).
 
-    ``readable`` folders (the project, the caches) and the ``runtime`` are bound read-only
-    again after the private ``/tmp`` hides them, in case they live under ``/tmp`` (tests,
-    CI clones); ``writable`` ones are the run's own.  Inherited descriptors pass through unchanged.
+    ``readable`` folders (the project, the caches) and the ``runtime`` are bound read-only.
+    Inherited descriptors pass through unchanged: they are how a run hands back what it made.
     """
     if not sandboxed:
         return command
-    shown = dict.fromkeys(folder.resolve() for folder in [*runtime(), *readable] if folder.exists())
-    binds = [arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder))]
-    binds += [arg for folder in writable for arg in ("--bind", str(folder), str(folder))]
-    return [shutil.which("bwrap"), *base_args(), *binds, "--chdir", str(cwd), "--", *command]
+    shown = sorted({folder.resolve() for folder in [*runtime(), *readable] if folder.exists()},
+                   key=lambda folder: len(folder.parts))
+    hidden = [folder for folder in shown if as_root() and folder.stat().st_mode & 0o005 != 0o005]
+    if hidden:
+        raise SandboxUnavailable(f"runs are not root, and {hidden[0]} is not readable by other users "
+                                 f"(mode {hidden[0].stat().st_mode & 0o777:o}): chmod o+rx {hidden[0]}")
+    binds = [*reachable(shown), *(arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder)))]
+    return [shutil.which("bwrap"), *base_args(scratch_mb), *binds, "--chdir", str(SCRATCH), "--",
+            *drop(), *command]
+
+
+def reachable(shown: list[Path]) -> list[str]:
+    """Folders leading to each shown one, made searchable by anyone: bubblewrap would make
+    them for root alone, and the run is not root.  Only their names: nothing else in them."""
+    made: list[str] = []
+    for folder in shown:
+        for parent in reversed(folder.parents[:-1]):  # outermost first, '/' left out
+            inside_shown = any(parent == other or other in parent.parents for other in shown)
+            if not inside_shown and str(parent) not in made[2::4]:
+                made += ["--perms", "0755", "--dir", str(parent)]
+    return made
 
 
 def runtime() -> list[Path]:
-    """What every run needs to see, also when it lives under ``/tmp`` (a CI clone with its
-    venv): the Python running the gate (venv and base installation) and the child code."""
+    """What every run needs to see: the Python running the gate (venv and base installation)
+    and the child code."""
     return [Path(sys.prefix), Path(sys.base_prefix), CHILD]

@@ -17,10 +17,12 @@ class Caps:
     """The limits of one run (the table in ``run/__init__.py`` says who enforces each)."""
 
     timeout: float  # CPU seconds of the whole process tree (``watch.py`` says how a run is stopped)
-    memory_mb: int  # address space of every process of the run
+    memory_mb: int  # memory of the whole run (its tmpfs files included), and address space of each process
     max_processes: int  # processes at once
     max_output_kb: int  # on each of stdout and stderr
     idle: float = 30.0  # seconds without using CPU after which a run is stuck
+    scratch_mb: int = 512  # its writable folders (a tmpfs of this size: nothing is written to disk)
+    max_open_files: int = 1024  # descriptors open at once, per process
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Stop(Enum):
     IDLE = "idle"  # it used no CPU for ``Caps.idle`` seconds: it waits on something that never comes
     WALL = "wall ceiling"  # ``watch.WALL_FACTOR`` times its CPU budget in wall time went by
     OUTPUT = "output cap"  # stdout or stderr grew past ``max_output_kb``
+    MEMORY = "memory cap"  # the kernel killed it for its memory as a whole (``limits.py``)
+    RECORD = "bad record"  # what it left for the gate is not a record (``environment.read_record``)
     LOST = "protocol lost"  # the fork server broke its protocol or went away; ``Run.detail`` says how
 
 
@@ -71,5 +75,6 @@ class Run:
     python: str = ""
     via: str = "process"  # or "fork": a child of the fork server
     seconds: float = 0.0  # wall time, at least 1 ms (a report shows 0 for "not run")
+    capped: str = ""  # a cap the kernel enforced on the run as a whole (``limits.Group.hit``), by its setting's name
     cpu: float = 0.0  # CPU seconds of the run and every process it waited for (for make bench)
     spec: RunSpec | None = None  # what it was handed (its caps, for the judge's messages)

@@ -4,15 +4,16 @@ Started by ``scripts/gate/run/forkserver.py`` (the gate's side) inside the OS sa
 exactly a snippet's environment (so the guard in ``sitecustomize`` is active here and in
 every child).  Its command line is the descriptor to answer on, then the modules to import.
 It imports them, checks that it is still a single thread (forking a process with threads
-can deadlock a child), and then serves requests, one JSON line each on stdin:
+can deadlock a child), and then serves requests, one packet each on its stdin, a Unix socket:
 
-    {"id": 3, "argv": ["/abs/snippet.py"], "cwd": "/tmp/x/scratch", "env": {...},
-     "stdout": "/tmp/x/stdout", "stderr": "/tmp/x/stderr"}
+    {"id": 3, "argv": ["/abs/snippet.py"], "cwd": "/tmp/run-3", "env": {...}}
+        with descriptors: stdout, stderr and record pipes, then the run's cgroup files
     {"kill": 3}                       (the gate's timeout: end that child's whole session)
 
-For each request it forks.  The child starts a new session (so a timeout can kill its whole
-group), takes the request's working directory, environment and ``argv``, points fds 0/1/2
-at /dev/null and the two output files, and runs the script with fresh globals
+For each request it forks.  The child first joins the run's cgroups (writing ``0`` to each
+file), starts a new session (so a timeout can kill its whole group), makes its working
+directory, takes the request's environment and ``argv``, points fds 0/1/2 at /dev/null and
+the two output pipes, writes its record to the third, and runs the script with fresh globals
 (``runpy``), finishing the way the interpreter would: wait for non-daemon threads, run
 ``atexit`` handlers, flush.  The server answers on its reply descriptor (never stdout,
 which goes to a log) with ``{"id", "pid"}`` at once and ``{"id", "returncode", "cpu"}`` (its
@@ -33,11 +34,15 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
 import traceback
+
+import sitecustomize  # the guard, installed at this server's start; each child keeps its own record
 
 
 def threads() -> int:
@@ -45,15 +50,13 @@ def threads() -> int:
     return len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else threading.active_count()
 
 
-def redirect(request: dict) -> None:
-    """Point fds 0, 1 and 2 at /dev/null and the run's two output files, leaving no other
-    descriptor open."""
-    for fd, path, flags in ((0, os.devnull, os.O_RDONLY),
-                            (1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
-                            (2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
-        opened = os.open(path, flags, 0o600)
-        os.dup2(opened, fd)
-        os.close(opened)
+def redirect(out: int, err: int) -> None:
+    """Point fds 0, 1 and 2 at /dev/null and the run's two output pipes."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    for fd, source in ((0, devnull), (1, out), (2, err)):
+        os.dup2(source, fd)
+    for fd in (devnull, out, err):
+        os.close(fd)
 
 
 def run_main(argv: list[str]) -> int:
@@ -78,17 +81,24 @@ def run_main(argv: list[str]) -> int:
         return 1
 
 
-def child(request: dict) -> None:
+def child(request: dict, fds: list[int]) -> None:
     """In the forked child: become the snippet's process, run it, and never return."""
     code = 1
     try:
+        out, err, record, *groups = fds
+        for group in groups:  # before anything else: the run's memory and processes count from here
+            os.write(group, b"0")
+            os.close(group)
         os.setsid()
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # its own orphans stay with it, not with its siblings
+        os.mkdir(request["cwd"], 0o700)  # fails if it is there: a folder is never shared
         os.chdir(request["cwd"])
         os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update(request["env"], SNIPPET_GATE_RECORD_FD=str(record))
         tempfile.tempdir = None  # re-read TMPDIR: the child's own scratch folder
-        redirect(request)
+        redirect(out, err)
+        sitecustomize.cap_resources()
+        sitecustomize.keep_record()
         code = run_main(request["argv"])
         threading._shutdown()  # as at interpreter exit: wait for non-daemon threads
         atexit._run_exitfuncs()  # includes the guard's record of imports
@@ -158,34 +168,42 @@ def reap(children: dict) -> None:
         if pid == 0:
             break
         if pid in children:  # (anything else is an orphan that just ended)
-            ended.append((children.pop(pid), os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime))
+            ended.append((*children.pop(pid), os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime))
     if ended:  # clear away what they left behind before saying they are done
         sweep(children)
-    for request_id, returncode, cpu in ended:
+    for request_id, folder, returncode, cpu in ended:
+        shutil.rmtree(folder, ignore_errors=True)  # its scratch folder is RAM: free it
         reply({"id": request_id, "returncode": returncode, "cpu": cpu})
 
 
-def start(request: dict, children: dict, wake: tuple[int, int]) -> None:
+def start(request: dict, fds: list[int], children: dict, wake: tuple[int, int]) -> None:
     """Fork one child for ``request`` (only from a single-threaded server) and report it."""
-    if threads() != 1:
-        reply({"id": request["id"], "error": f"server has {threads()} threads; refusing to fork"})
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in (REPLIES, *wake):  # before any of the snippet's code runs
+    try:
+        if threads() != 1:
+            reply({"id": request["id"], "error": f"server has {threads()} threads; refusing to fork"})
+            return
+        if len(fds) < 3:
+            reply({"id": request["id"], "error": f"a request came with {len(fds)} descriptors, not 3 or more"})
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in (REPLIES, *wake):  # before any of the snippet's code runs
+                os.close(fd)
+            child(request, fds)  # never returns
+        children[pid] = request["id"], request["cwd"]
+        reply({"id": request["id"], "pid": pid})
+    finally:
+        for fd in fds:  # the child has its copies: the pipes close when it and its own are gone
             os.close(fd)
-        child(request)  # never returns
-    children[pid] = request["id"]
-    reply({"id": request["id"], "pid": pid})
 
 
 def kill(request: dict, children: dict) -> None:
     """The gate's timeout: kill that child's whole session (what escaped it is swept later)."""
-    for pid, request_id in list(children.items()):
+    for pid, (request_id, _) in list(children.items()):
         if request_id == request["kill"]:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -203,24 +221,22 @@ def kill_all(children: dict) -> None:
 
 def serve() -> None:
     """Fork on each request line; report children as they end (SIGCHLD wakes the loop)."""
-    children: dict[int, int] = {}
+    children: dict[int, tuple[int, str]] = {}
+    requests = socket.socket(fileno=0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    buffer = b""
     while True:
         ready, _, _ = select.select([0, wake_r], [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)
         if 0 in ready:
-            data = os.read(0, 65536)
+            data, fds, _, _ = socket.recv_fds(requests, 1 << 20, 16)
             if not data:  # the gate went away: take the children with us
                 return kill_all(children)
-            *lines, buffer = (buffer + data).split(b"\n")
-            for line in lines:
-                request = json.loads(line)
-                kill(request, children) if "kill" in request else start(request, children, (wake_r, wake_w))
+            request = json.loads(data)
+            kill(request, children) if "kill" in request else start(request, fds, children, (wake_r, wake_w))
         reap(children)
 
 

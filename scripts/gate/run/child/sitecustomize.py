@@ -11,11 +11,14 @@ the only guard where that sandbox is not available:
   sandbox's own network namespace): an embedded database such as Milvus Lite serves its
   client on 127.0.0.1 from inside the snippet's process;
 * **refuses writes into the project** (exit code 98), its caches included;
-* **caps the address space** at ``$SNIPPET_GATE_MEMORY_MB`` (a hard limit: no code in the
-  process or its children can raise it again);
+* **caps the address space** at ``$SNIPPET_GATE_MEMORY_MB`` and the open files at
+  ``$SNIPPET_GATE_MAX_OPEN_FILES`` (hard limits: no code in the process or its children can
+  raise them again);
 * **records the modules the run imported, the seeded weights and tokenizer files it
   opened, and the Python version**, for the provenance line under each output (a JSON
-  record written to ``$SNIPPET_GATE_DEPS`` at exit).
+  record written at exit to the descriptor ``$SNIPPET_GATE_RECORD_FD``, which the gate
+  handed the run and reads itself: no file is looked up by name.  Only the run's first
+  process has it: the variable is removed and the descriptor not inherited).
 """
 
 import atexit
@@ -28,6 +31,7 @@ import sys
 
 NETWORK_EXIT = 97
 WRITE_EXIT = 98
+_encode = json.JSONEncoder().encode  # bound now: a snippet that patches json.dumps still gets a record
 _weights = set()  # "org/name" of each Hugging Face snapshot read, the file name of each tiktoken file
 
 
@@ -105,21 +109,44 @@ def _note_weights(path):
         _weights.add(os.path.basename(path))
 
 
-def cap_memory():
-    """Lower the address-space limit, soft and hard, for this process and its children."""
-    megabytes = int(os.environ.get("SNIPPET_GATE_MEMORY_MB") or 0)
-    if megabytes:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+def cap_resources():
+    """Lower the address-space and open-file limits, soft and hard, for this process and its children."""
+    for variable, limit, scale in (("SNIPPET_GATE_MEMORY_MB", resource.RLIMIT_AS, 1024 * 1024),
+                                   ("SNIPPET_GATE_MAX_OPEN_FILES", resource.RLIMIT_NOFILE, 1)):
+        value = int(os.environ.get(variable) or 0) * scale
+        if value:
+            resource.setrlimit(limit, (value, value))
 
 
-def _save_record():
-    deps_file = os.environ.get("SNIPPET_GATE_DEPS", "")  # read at exit: a fork server's child sets its own
-    if deps_file:
-        modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
-        record = {"modules": modules, "weights": sorted(_weights), "python": platform.python_version()}
-        with open(deps_file, "w", encoding="utf-8") as fh:
-            json.dump(record, fh)
+def _record_fd():
+    """The descriptor to write the record to (None: no record), taken from the environment
+    so that no process the run starts writes one too."""
+    raw = os.environ.pop("SNIPPET_GATE_RECORD_FD", "")
+    if not raw.isdigit():
+        return None
+    fd = int(raw)
+    try:
+        os.set_inheritable(fd, False)
+    except OSError:
+        return None
+    return fd
+
+
+def _save_record(fd):
+    modules = sorted({name.partition(".")[0] for name in list(sys.modules)} - {""})
+    record = {"modules": modules, "weights": sorted(_weights), "python": platform.python_version()}
+    try:
+        os.write(fd, _encode(record).encode())
+        os.close(fd)
+    except OSError:  # the run closed it: no record, and the gate says so
+        pass
+
+
+def keep_record():
+    """Write the record at exit to the descriptor the environment names, if any."""
+    fd = _record_fd()
+    if fd is not None:
+        atexit.register(_save_record, fd)
 
 
 def install():
@@ -129,8 +156,8 @@ def install():
     socket.socket.connect_ex = _guard_connect(socket.socket.connect_ex)
     socket.getaddrinfo = _guard_getaddrinfo(socket.getaddrinfo)
     sys.addaudithook(_audit)
-    cap_memory()
-    atexit.register(_save_record)
+    cap_resources()
+    keep_record()
 
 
 if __name__ == "sitecustomize":  # loaded by ``site`` in a child; the gate only reads constants
