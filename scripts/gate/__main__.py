@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scripts.gate import ROOT, Project, SeedError, SnippetError, check, margins, site_problems, summary, update
 from scripts.gate.progress import Progress
+from scripts.gate.report import visible
 
 # What each mode does, and how it is called with the parsed arguments.
 MODES = {
@@ -52,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         with Progress(total) as progress:
             outcomes = MODES[args.mode][1](args, progress)
     except (SnippetError, SeedError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {visible(str(err))}", file=sys.stderr)
         return 2
     problems = site_problems(args.project) if args.mode != "update" and not args.only else []
-    print("\n".join([summary(outcomes), *problems]))
+    print("\n".join([summary(outcomes), *map(visible, problems)]))
     return 0 if all(o.ok for o in outcomes) and not problems else 1
 
 

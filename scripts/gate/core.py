@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from scripts.gate import cache, pages, run, seed, settings
+from scripts.gate import cache, files, pages, run, seed, settings
 from scripts.gate.progress import Progress
 from scripts.gate.project import ROOT, Project
 from scripts.gate.report import Outcome, SnippetError, Status
@@ -55,7 +55,9 @@ def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]
     stamp = cache.stamp(target) if key is not None else None
     ran = run.run(spec)
     try:
-        expected = target.expected.read_bytes()
+        expected = files.read(target.expected, expected_limit(spec), target.expected_rel)
+    except files.UnsafeFile as err:
+        return Outcome(target.rel, Status.FAILED, f"{target.rel}: {err}", ran.seconds)
     except OSError as err:  # deleted or renamed while it ran
         return Outcome(target.rel, Status.FAILED, f"{target.rel}: {target.expected_rel} went away: {err}", ran.seconds)
     verdict = target.judge(ran, expected, target.shown_on(included))
@@ -70,6 +72,11 @@ def run_and_compare(project: Project, todo: Todo, included: dict[str, list[str]]
         cache.record_pass(project.cache, slot, key,
                           {"modules": ran.modules, "weights": ran.weights, "python": ran.python})
     return Outcome(target.rel, Status.PASSED, "", ran.seconds, ran.cpu)
+
+
+def expected_limit(spec: run.RunSpec) -> int:
+    """The most an expected output can be: what a run may print (a page: any page's size)."""
+    return max(spec.caps.max_output_kb * 1024, 16 << 20)
 
 
 def chosen(project: Project, only: list[Path | Target] | None) -> list[Target]:
@@ -220,9 +227,14 @@ def update_one(project: Project, target: Target) -> Outcome:
         verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:
         return Outcome(target.rel, Status.FAILED, verdict.problem, ran.seconds)
-    if verdict.output is None or (target.expected.exists() and target.expected.read_bytes() == verdict.output):
-        return Outcome(target.rel, Status.UNCHANGED, "", ran.seconds)
-    target.expected.write_bytes(verdict.output)
+    try:
+        if verdict.output is None or (target.expected.exists() and
+                                      files.read(target.expected, expected_limit(spec), target.expected_rel)
+                                      == verdict.output):
+            return Outcome(target.rel, Status.UNCHANGED, "", ran.seconds)
+        files.write(target.expected, verdict.output, target.expected_rel)
+    except files.UnsafeFile as err:
+        return Outcome(target.rel, Status.FAILED, f"{target.rel}: {err}", ran.seconds)
     return Outcome(target.rel, Status.UPDATED, f"wrote {target.expected_rel}", ran.seconds)
 
 

@@ -7,11 +7,11 @@ import sys
 import threading
 import time
 
-from scripts.gate.report import Outcome
+from scripts.gate.report import Outcome, visible
 
 
 def say(text: str) -> None:
-    print(f"snippet gate: {text}", file=sys.stderr, flush=True)
+    print(f"snippet gate: {visible(text)}", file=sys.stderr, flush=True)
 
 
 class Progress:

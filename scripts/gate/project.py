@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from scripts.gate import seed, settings
+from scripts.gate import files, seed, settings
 from scripts.gate.report import SnippetError
 from scripts.gate.run import sandbox
 from scripts.gate.settings import Settings
@@ -44,6 +44,8 @@ class Project:
         if unknown := [name for name in conf.models if name not in seed.ALL_MODELS]:
             raise SnippetError(f"pyproject.toml [tool.snippets] models: unknown {unknown}; "
                                f"known: {list(seed.ALL_MODELS)}")
+        if bad := files.unsafe(root):  # before anything reads them: the project is refused as a whole
+            raise SnippetError("the project has files the gate will not read:\n  " + "\n  ".join(bad))
         targets = (*discover(root, conf.modules), *doctest_pages(root))
         return cls(root, conf, settings.cache_root(root), targets, settings.forking_enabled())
 

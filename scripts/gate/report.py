@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+# What a terminal or a log viewer acts on instead of showing: C0 and C1 controls (ESC starts
+# colour, cursor, title and clipboard sequences; CR overwrites a line), DEL, and the Unicode
+# marks that reorder or hide text (bidi overrides and isolates, zero-width characters).
+UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print to a terminal or a CI log: each control character written as
+    its escape (newlines and tabs kept), so a report can quote what a run printed, or a
+    file's name, and never forge a line, colour it, hide it or reach the clipboard.
+
+    >>> visible("PASSED\\r\\x1b[2KFAILED \\u202eexe.txt\\n")
+    'PASSED\\\\r\\\\x1b[2KFAILED \\\\u202eexe.txt\\n'
+    """
+    return UNSEEN.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
 class SnippetError(Exception):
@@ -69,10 +86,10 @@ def fragile_report(rel: str, out_rel: str, recorded: bytes, perturbed: bytes, pa
 
 def summary(outcomes: list[Outcome]) -> str:
     """One line per target, then each failure in full, then a closing count."""
-    lines = [f"{o.status.upper():9} {o.snippet}" + (f"  ({o.seconds:.2f} s)" if o.seconds else "")
+    lines = [f"{o.status.upper():9} {visible(o.snippet)}" + (f"  ({o.seconds:.2f} s)" if o.seconds else "")
              for o in outcomes]
     for failure in (o.detail for o in outcomes if o.status is Status.FAILED):
-        lines += ["", failure.rstrip("\n")]
+        lines += ["", visible(failure.rstrip("\n"))]
     counts = {s: sum(o.status is s for o in outcomes) for s in Status}
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     ran = sum(o.seconds > 0 for o in outcomes)

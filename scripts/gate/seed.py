@@ -299,6 +299,7 @@ def copy_verified(src: Path, dest: Path, pinned: str | None) -> str:
     handle, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     os.close(handle)
     shutil.copyfile(src, tmp)
+    os.chmod(tmp, 0o644)  # runs are never root (``run/sandbox.py``): readable by others
     os.replace(tmp, dest)
     return actual
 
@@ -312,8 +313,9 @@ def stat_key(path: Path) -> list[int]:
 
 
 def unchanged(entry: dict | None, path: Path) -> bool:
-    """``path`` is still the file its manifest ``entry`` recorded."""
-    return bool(entry) and path.exists() and entry["stat"] == stat_key(path)
+    """``path`` is still the file its manifest ``entry`` recorded, readable by a run (which
+    is never root); a file seeded before runs dropped root is copied again."""
+    return bool(entry) and path.exists() and entry["stat"] == stat_key(path) and bool(path.stat().st_mode & 0o004)
 
 
 def load_manifest(cache: Path) -> dict:

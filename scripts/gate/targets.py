@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scripts.gate import seed
-from scripts.gate.report import drift_report, fragile_report, tail
+from scripts.gate.report import UNSEEN, drift_report, fragile_report, tail, visible
 from scripts.gate.run import (
     LAB_EXECUTOR,
     NETWORK_EXIT,
@@ -108,7 +108,35 @@ def printed_output(rel: str, run: Run) -> Verdict:
     if not run.stdout:
         said = f" but wrote to stderr:\n{tail(run.stderr)}" if run.stderr.strip() else ""
         return Verdict(None, f"{rel} printed nothing on stdout{said}")
+    if problem := unpublishable(run.stdout.decode("utf-8")):
+        return Verdict(None, f"{rel}: {problem}")
     return Verdict(run.stdout)
+
+
+# A page shows an output inside a fenced code block, through pymdownx.snippets: a line that
+# opens or closes a fence would end the block (and what follows would be the page's own
+# markdown and raw HTML), and a line that is a snippet directive would include another file.
+PAGE_SYNTAX = (("```", "would close the code block it is shown in"), ("~~~", "would close the code block it is shown in"),
+               ("--8<--", "is a snippet directive, which would include another file"),
+               (";--8<--", "is a snippet directive, which would include another file"))
+
+
+def unpublishable(text: str) -> str:
+    """Why an output cannot go on a page as it is ("" if it can): a control character, or a
+    line a page would read as its own syntax.  Said with the line, escaped.
+
+    >>> unpublishable("fine\\n  ```\\n")
+    "line 2 of its output would close the code block it is shown in: '  ```'"
+    """
+    for number, line in enumerate(text.split("\n"), start=1):
+        said = visible(line)[:80]
+        if said != line[:80] or UNSEEN.search(line):
+            return (f"line {number} of its output has a control character, which a terminal acts on and a page "
+                    f"hides (print repr() of such text instead): {said!r}")
+        syntax = next((why for start, why in PAGE_SYNTAX if line.lstrip().startswith(start)), "")
+        if syntax:
+            return f"line {number} of its output {syntax}: {said!r}"
+    return ""
 
 
 def doctest_report(rel: str, run: Run) -> Verdict:

@@ -69,6 +69,9 @@ def notebook(lab: Path):
     expected = parse_expected(expected_of(lab).read_text(encoding="utf-8"))
     code = 0
     for index, cell in enumerate(nb.cells):
+        if cell.cell_type not in ("code", "markdown"):  # a raw cell is put on the page as it is: HTML
+            raise ValueError(f"{lab.name}: cell {index + 1} is a {cell.cell_type} cell; a lab has code and "
+                             "markdown cells only")
         cell.id, cell.metadata = f"cell-{index}", {}
         if cell.cell_type == "code":
             code += 1
@@ -149,6 +152,7 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    sanitize_prose(soup)
     for script in soup.find_all("script"):
         src, body = script.get("src"), script.string or ""
         if src == "" or (src or "").startswith(("http:", "https:", "//")) \
@@ -170,6 +174,38 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     else:
         soup.insert(0, link)
     return str(soup)
+
+
+ACTIVE = ("script", "style", "iframe", "frame", "object", "embed", "form", "input", "button", "link", "meta",
+          "base", "svg", "math", "template", "audio", "video", "source", "textarea", "select")
+URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "srcset", "poster", "background")
+
+
+def sanitize_prose(soup) -> None:
+    """What a lab's markdown cells may put on the page: prose, never active content.  The
+    markdown is contributed, and markdown passes raw HTML through: every element that runs
+    or loads something goes (``ACTIVE``), with every event handler and ``style``, and every
+    link that is not to a web page, a page of the site or an anchor."""
+    for cell in soup.select(".jp-MarkdownCell"):
+        for element in cell.find_all(ACTIVE):
+            element.decompose()
+        for element in cell.find_all(True):
+            for name in list(element.attrs):
+                value = " ".join(element[name]) if isinstance(element[name], list) else str(element[name])
+                if name.lower().startswith("on") or name.lower() == "style" or (
+                        name.lower() in URL_ATTRIBUTES and not safe_url(value)):
+                    del element[name]
+
+
+def safe_url(url: str) -> bool:
+    """A link to a web page, a page of the site, or an anchor; not ``javascript:`` nor ``data:``.
+
+    >>> [safe_url(u) for u in ("https://a.org", "../x/", "#top", "javascript:alert(1)", " JaVa\tscript:x", "data:x")]
+    [True, True, True, False, False, False]
+    """
+    squeezed = "".join(url.split()).lower()
+    scheme = squeezed.split(":", 1)[0] if ":" in squeezed.split("/", 1)[0] else ""
+    return scheme in ("", "http", "https", "mailto")
 
 
 def code_block(soup, editor, block_id: str):

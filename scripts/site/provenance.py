@@ -13,6 +13,7 @@ import re
 import sys
 import tomllib
 from functools import cache
+from html import escape
 from importlib import metadata
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def line(record: dict) -> str:
 
 def html(record: dict) -> str:
     """The line as HTML, left out of the search index (it repeats on every page)."""
-    return f'<p class="provenance" data-search-exclude>{line(record)}</p>'
+    return f'<p class="provenance" data-search-exclude>{escape(line(record))}</p>'
 
 
 def annotate(markdown: str, record_for) -> str:

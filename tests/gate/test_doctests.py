@@ -1,4 +1,5 @@
-"""`>>>` sessions on pages are doctests: pytest runs them, and so does the gate before a build."""
+"""`>>>` sessions on pages are doctests, which the gate runs in its sandbox (before a build, and
+in `make test`); pytest never runs them in its own process."""
 
 import subprocess
 import sys
@@ -16,19 +17,13 @@ WRONG_PAGE = """# Arithmetic
 """
 
 
-def test_pytest_collects_the_pages_with_sessions():
-    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "docs"], cwd=REPO,
+def test_pytest_runs_and_imports_nothing_under_docs():
+    """Pages are contributed: their sessions run in the gate's sandbox, not in pytest's process."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q"], cwd=REPO,
                             capture_output=True, text=True, timeout=300)
-    assert "docs/llms/tokens.md::tokens.md" in result.stdout
-    assert "docs/building/rag.md::rag.md" in result.stdout
-
-
-def test_a_wrong_output_fails_pytest_with_a_report_naming_the_page(tmp_path):
-    (tmp_path / "arithmetic.md").write_text(WRONG_PAGE)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--doctest-glob=*.md",
-                             str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 1
-    assert "arithmetic.md" in result.stdout and "Expected:" in result.stdout and "42" in result.stdout
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "tests/gate/test_doctests.py::" in result.stdout
+    assert not [line for line in result.stdout.splitlines() if line.startswith("docs/")]
 
 
 def test_the_gate_checks_page_doctests_and_names_the_page(project):

@@ -21,11 +21,16 @@ timeout        ``default-timeout``, ``[tool.snippets.       the transport (``wat
                                                             ``WALL_FACTOR`` times that in wall time
 idle           ``idle-timeout`` (30)                        the transport (``watch.py``): seconds without
                                                             using CPU, then killed the same way
-memory_mb      ``memory-mb`` (4096)                         ``RLIMIT_AS``, hard, set in the child
-                                                            (``child/sitecustomize.py``), inherited by all
-                                                            its processes
+memory_mb      ``memory-mb`` (4096)                         a memory cgroup per run (``limits.py``), where one
+                                                            is writable: the whole run, its tmpfs files
+                                                            included; and ``RLIMIT_AS``, hard, per process
+                                                            (``child/sitecustomize.py``)
 max_processes  ``max-processes`` (256)                      a pids cgroup per run (``limits.py``), where one
                                                             is writable; said once where none is
+scratch_mb     ``scratch-mb`` (512)                         the sandbox: its ``/tmp`` (scratch folder inside)
+                                                            and ``/dev/shm`` are tmpfs of this size
+max_open_files ``max-open-files`` (1024)                    ``RLIMIT_NOFILE``, hard, per process
+                                                            (``child/sitecustomize.py``)
 max_output_kb  ``max-output-kb`` (1024)                     the transport: stdout or stderr past it stops
                                                             the run
 ============== ============================================ =================================================

@@ -90,7 +90,10 @@ def run_cell(shell, results: list[str], number: int, source: str) -> str:
         outcome = shell.run_cell(source, store_history=True)
     problem = (
         "raised" if not outcome.success
-        else "displayed rich output (labs show text only)" if captured.outputs else ""
+        else "displayed rich output (labs show text only)" if captured.outputs
+        else "printed a line that is a section header of the lab's output (it would pass for another "
+             "cell's output)" if any(HEADER.search(text + "\n") for text in (captured.stdout, *results))
+        else ""
     )
     if problem:
         sys.stderr.write(f"cell {number} {problem}:\n{captured.stdout}{captured.stderr}")
