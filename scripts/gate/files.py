@@ -75,7 +75,7 @@ def read(path: Path, limit: int, rel: str) -> bytes:
     (naming ``rel``) if it is anything else or larger than ``limit`` bytes."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as err:
+    except OSError:
         if os.path.islink(path):
             raise UnsafeFile(f"{rel}: is a symbolic link; the project takes regular files only") from None
         raise

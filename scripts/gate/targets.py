@@ -116,9 +116,9 @@ def printed_output(rel: str, run: Run) -> Verdict:
 # A page shows an output inside a fenced code block, through pymdownx.snippets: a line that
 # opens or closes a fence would end the block (and what follows would be the page's own
 # markdown and raw HTML), and a line that is a snippet directive would include another file.
-PAGE_SYNTAX = (("```", "would close the code block it is shown in"), ("~~~", "would close the code block it is shown in"),
-               ("--8<--", "is a snippet directive, which would include another file"),
-               (";--8<--", "is a snippet directive, which would include another file"))
+CLOSES = "would close the code block it is shown in"
+INCLUDES = "is a snippet directive, which would include another file"
+PAGE_SYNTAX = (("```", CLOSES), ("~~~", CLOSES), ("--8<--", INCLUDES), (";--8<--", INCLUDES))
 
 
 def unpublishable(text: str) -> str:
@@ -226,7 +226,10 @@ class Target:
         if numerics != "pinned":  # the recorded output is right; its margin is not
             return Verdict(verdict.output, fragile_report(self.rel, self.expected_rel, expected, verdict.output,
                                                           numerics_described(numerics)))
-        return Verdict(verdict.output, drift_report(self.rel, self.expected_rel, shown_on, expected, verdict.output))
+        capped = (f"\n  (during this run the kernel enforced its {run.capped} cap under [tool.snippets]: a process "
+                  "was killed or refused)") if run.capped else ""
+        return Verdict(verdict.output,
+                       drift_report(self.rel, self.expected_rel, shown_on, expected, verdict.output) + capped)
 
     def shown_on(self, included: dict[str, list[str]]) -> list[str]:
         """Where a reader sees its output, in words for a report (``included``: pages.pages_by_include)."""

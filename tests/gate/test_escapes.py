@@ -16,7 +16,7 @@ from scripts.gate.run import limits
 from scripts.site import labs, provenance
 
 ROOT_ONLY = '''
-import os
+import os, sys
 def attempt(action):
     try:
         action()
@@ -26,8 +26,9 @@ def attempt(action):
 print("root:", os.getuid() == 0 or os.geteuid() == 0)
 print("kernel setting:", attempt(lambda: open("/proc/sys/kernel/core_pattern", "w").write("|/bin/sh")))
 print("shadow:", attempt(lambda: open("/etc/shadow").read()))
-print("machine:", sorted(set(os.listdir("/")) & {"home", "root", "var", "srv", "opt", "mnt", "boot"}))
-print("root's folder:", [name for name in os.listdir("/root") if name != ".pyenv"] if os.path.isdir("/root") else [])
+needed = {path.split("/")[1] for path in (sys.prefix, sys.base_prefix, __file__)}  # Python, the project
+print("machine:", sorted(set(os.listdir("/")) & {"home", "var", "srv", "opt", "mnt", "boot", "media"} - needed))
+print("root's folder:", sorted(set(os.listdir("/root")) - needed - {".pyenv"}) if os.path.isdir("/root") else [])
 '''
 
 
@@ -95,7 +96,8 @@ def test_a_forged_record_is_an_error_naming_the_file(project):
 
 
 @pytest.mark.parametrize("printed, said", [
-    ('print("before")\nprint("```")\nprint("<script>alert(1)</script>")', "line 2 of its output would close the code block"),
+    ('print("before")\nprint("```")\nprint("<script>alert(1)</script>")',
+     "line 2 of its output would close the code block"),
     ('print("~~~~ text")', "line 1 of its output would close the code block"),
     ('print(\'--8<-- "pyproject.toml"\')', "line 1 of its output is a snippet directive"),
     ('print("ok \\x1b]52;c;ZWNobyBoaQ==\\x07")', "line 1 of its output has a control character"),
@@ -158,6 +160,7 @@ def test_memory_is_capped_for_the_run_as_a_whole(project):
     project.snippet("greedy", CHILDREN_EACH_1_GB, "[0, 0, 0]\n")
     [outcome] = gate.check(project.root, use_cache=False)
     assert outcome.status == "failed", "three children held 3.6 GB under a 2 GB cap"
+    assert "the kernel enforced its memory-mb cap" in outcome.detail, outcome.detail
 
 
 @pytest.mark.parametrize("code, said", [

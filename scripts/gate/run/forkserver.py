@@ -277,7 +277,8 @@ def server_key(spec: RunSpec) -> str:
     """Everything the server's imports and sandbox depend on: a change means a new server.
     What differs per run (argv, the timeout, the output cap) is in each request instead."""
     shared = sorted(environment(spec, Path("/")).items())  # the per-run folders left at a placeholder
-    facts = json.dumps([shared, spec.caps.max_processes, spec.caps.memory_mb, spec.caps.scratch_mb, spec.sandboxed, FAMILIES[spec.family],
+    caps = [spec.caps.max_processes, spec.caps.memory_mb, spec.caps.scratch_mb]
+    facts = json.dumps([shared, caps, spec.sandboxed, FAMILIES[spec.family],
                         installed_packages(), sys.version])
     return hashlib.sha256(b"".join(p.read_bytes() for p in FILES) + facts.encode()).hexdigest()
 

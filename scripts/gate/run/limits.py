@@ -27,7 +27,8 @@ from scripts.gate.run.spec import Caps
 
 _ids = itertools.count(1)
 # sh: join each group named before the command, then become the command
-ENTER = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; n=$((n-1)); done; exec "$@"'
+ENTER = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; n=$((n-1)); done; '
+         'exec "$@"')
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ def system_mounts() -> list[str]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    return args + ["--perms", "0755", "--dir", "/etc"] + [arg for name in ETC for arg in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
+    etc = [arg for name in ETC for arg in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
+    return [*args, "--perms", "0755", "--dir", "/etc", *etc]
 
 
 def base_args(scratch_mb: int = 512) -> list[str]:

@@ -42,8 +42,6 @@ import tempfile
 import threading
 import traceback
 
-import sitecustomize  # the guard, installed at this server's start; each child keeps its own record
-
 
 def threads() -> int:
     """OS-level threads of this process (Python's count misses threads started in C)."""
@@ -97,6 +95,7 @@ def child(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"], SNIPPET_GATE_RECORD_FD=str(record))
         tempfile.tempdir = None  # re-read TMPDIR: the child's own scratch folder
         redirect(out, err)
+        import sitecustomize  # the guard, installed at this server's start: each child keeps its own record
         sitecustomize.cap_resources()
         sitecustomize.keep_record()
         code = run_main(request["argv"])
