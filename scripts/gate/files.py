@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 CONTRIBUTED = ("snippets", "labs", "docs")  # folders whose every file is untrusted input
-READ_AT_ONCE = ("pyproject.toml", "mkdocs.yml")  # files at the root the gate and the site read
+READ_AT_ONCE = ("pyproject.toml",)  # files at the root the gate reads (the site adds its own)
 TARGET_SUFFIXES = (".py", ".out", ".md", ".ipynb")  # a folder with one of these names is a mistake
 
 
@@ -26,11 +26,11 @@ class UnsafeFile(OSError):
     """A project file the gate will not read or write, with a message naming it."""
 
 
-def unsafe(root: Path) -> list[str]:
+def unsafe(root: Path, read_at_once: tuple[str, ...] = READ_AT_ONCE) -> list[str]:
     """Every entry of the contributed folders (and the root files read) that is not a
     regular file or a plain folder, in words naming it; [] if there is none."""
     found = []
-    for name in READ_AT_ONCE:
+    for name in read_at_once:
         found += problem(root, root / name, missing_ok=True)
     for folder in CONTRIBUTED:
         top = root / folder

@@ -24,12 +24,14 @@ from scripts.gate import (
     Target,
     cache,
     check,
+    files,
     known,
     pages,
     prepare_fork_servers,
     site_problems,
     summary,
 )
+from scripts.gate.report import visible
 from scripts.site import lab_css, labs, provenance
 from scripts.site.verify import Verifier
 
@@ -74,15 +76,18 @@ class BuildState:
         from mkdocs.exceptions import PluginError
 
         try:
+            if bad := files.unsafe(root, ("mkdocs.yml",)):  # the site's own file; Project.load checks the rest
+                raise SnippetError("; ".join(bad))
             project = self.project = Project.load(root)
             problems = site_problems(project)
             if problems and not self.serving:  # the build fails anyway: say so before running anything
-                raise PluginError("snippet gate failed (no snippet was run: fix these first)\n" + "\n".join(problems))
+                raise PluginError("snippet gate failed (no snippet was run: fix these first)\n"
+                                  + visible("\n".join(problems)))
             outcomes, pending = self.serve_outcomes(project) if self.serving else (check(project), [])
         except SeedError as err:  # a missing or tampered model file: say which, no traceback
             raise PluginError(f"snippet gate could not prepare the offline caches: {err}") from None
         except SnippetError as err:  # e.g. the OS sandbox is required and missing
-            raise PluginError(f"snippet gate could not run: {err}") from None
+            raise PluginError(f"snippet gate could not run: {visible(str(err))}") from None
         failed = [o for o in outcomes if not o.ok]
         self.pages = {"failing": pages_showing(project, [o.snippet for o in failed]),
                       "verifying": pages_showing(project, [target.rel for target in pending])}
@@ -90,7 +95,7 @@ class BuildState:
         self.records = {o.snippet: provenance.describe(project, **ran) for o in outcomes
                         if o.ok and (ran := cache.provenance(project.cache, o.snippet))}
         tally = summary(outcomes) if outcomes else "0 checked"
-        report = "\n".join([tally, *problems])
+        report = visible("\n".join([tally, *problems]))
         waiting = f"; {len(pending)} verifying in the background" if pending else ""
         logging.getLogger("mkdocs.hooks.snippet_gate").info("snippet gate: %s%s", tally.splitlines()[-1], waiting)
         if (failed or problems) and not self.serving:
