@@ -217,3 +217,51 @@ print("left 21 behind")
     assert outcome.status == "passed", outcome.detail
     assert run_target(project.root, project.root / "snippets" / "daemons.py").via == "fork"
     assert processes_running(marker) == []
+
+
+FIRST_FORK = HEAVY + """\
+import os, socket, subprocess, time
+listener = socket.create_server(("127.0.0.1", 45679))
+sleeper = subprocess.Popen(["sleep", "31339"])
+open("secret", "w").write("mine")
+try:
+    open("/tmp/shared", "w").write("for the next run")
+    print("shared /tmp: written")
+except OSError:
+    print("shared /tmp: read-only")
+time.sleep(8)
+sleeper.kill()
+print("first done")
+"""
+SECOND_FORK = HEAVY + """\
+import os, socket, time
+time.sleep(3)  # the first fork is set up by now
+try:
+    socket.create_connection(("127.0.0.1", 45679), timeout=2)
+    print("its port: reached")
+except OSError:
+    print("its port: not reached")
+print("its files:", os.path.exists("/tmp/shared"), os.path.exists("secret"))
+reachable = 0
+for entry in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if b"31339" in open(f"/proc/{entry}/cmdline", "rb").read():
+            os.kill(int(entry), 0)
+            os.close(os.open(f"/proc/{entry}/fd/1", os.O_WRONLY))
+            reachable += 1
+    except OSError:
+        pass
+print("its processes reachable:", reachable)
+"""
+
+
+def test_two_concurrent_forks_cannot_reach_each_other(project, forks, os_sandbox):
+    """Each fork has its own network, files and (when the gate is root) user: a fork can
+    neither connect to another's port, nor see its files, nor signal or write to its processes."""
+    project.snippet("a_first", FIRST_FORK, "shared /tmp: read-only\nfirst done\n")
+    reachable = 0 if run.sandbox.as_root() else 1  # without root, forks share one uid (README)
+    project.snippet("b_second", SECOND_FORK,
+                    f"its port: not reached\nits files: False False\nits processes reachable: {reachable}\n")
+    outcomes = gate.check(project.root, use_cache=False, jobs=2)
+    assert [o.status for o in outcomes] == ["passed", "passed"], [o.detail for o in outcomes]
+    assert {run_target(project.root, path).via for path in sorted((project.root / "snippets").glob("*.py"))} == {"fork"}

@@ -31,6 +31,9 @@ PINNED = {
     "LANG": "C.UTF-8",
     "LC_ALL": "C.UTF-8",
     "TZ": "UTC",
+    # a run's user may have no name (a fork's own uid, ``child/private.py``): ``getpass`` asks these first
+    "USER": "snippet",
+    "LOGNAME": "snippet",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",

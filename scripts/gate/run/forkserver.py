@@ -113,13 +113,15 @@ class ForkServer:
 
     def __init__(self, spec: RunSpec, key: str, preload: tuple[str, ...] = ()):
         self.key, self.folder = key, Path(tempfile.mkdtemp(prefix="forkserver-"))
-        # where each child makes its own scratch folder: the server's private /tmp in the sandbox
-        self.runs = Path("/tmp") if spec.sandboxed else self.folder
+        self.sandboxed = spec.sandboxed
         reply_r, reply_w = os.pipe()
         self.requests, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.group = limits.Group(spec.caps)
-        command = self.group.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), *preload],
-                                                     spec.readable, spec.caps.scratch_mb, spec.sandboxed)
+        # under the sandbox, each fork makes namespaces (and, as root, a user) of its own
+        mode = "private" if spec.sandboxed else "shared"
+        command = self.group.prefix() + sandbox.wrap([sys.executable, str(MAIN), str(reply_w), mode, *preload],
+                                                     spec.readable, spec.caps.scratch_mb, spec.sandboxed,
+                                                     changes_user=True)
         home = sandbox.SCRATCH if spec.sandboxed else self.folder
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(command, cwd="/" if spec.sandboxed else home, env=environment(spec, home),
@@ -202,9 +204,10 @@ class ForkServer:
             self.issued += 1
             request_id = self.issued
             self.waiting[request_id] = box
-        scratch = self.runs / f"run-{request_id}"
-        request = {"id": request_id, "argv": list(spec.argv), "cwd": str(scratch),
-                   "env": environment(spec, scratch)}
+        # a fork's own folder: inside its private /tmp under the sandbox, as a plain run's is
+        scratch = sandbox.SCRATCH if self.sandboxed else self.folder / f"run-{request_id}"
+        request = {"id": request_id, "argv": list(spec.argv), "cwd": str(scratch), "env": environment(spec, scratch),
+                   "scratch_mb": spec.caps.scratch_mb}
         procs = group.procs()
         try:
             try:

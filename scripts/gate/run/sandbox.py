@@ -3,8 +3,9 @@
 Each snippet, lab, page session and the fork server run under ``bwrap`` with:
 
 * **an unprivileged user** — a run is never root, even when the gate is: as root, bubblewrap
-  keeps only the right to change user, and ``setpriv`` (inside the sandbox, before any of
-  the run's code) becomes ``nobody`` with no capabilities and ``no_new_privs``; otherwise a
+  keeps only the rights to change user and to signal (for a fork server, ``drop``), and
+  ``setpriv`` (inside the sandbox, before any of the run's code) becomes ``nobody`` with no
+  capabilities and ``no_new_privs``; otherwise a
   user namespace maps the run to the gate's own user, without capabilities.  Permission
   bits hold: ``/proc/sys`` and every host file not world-readable are out of reach;
 * **only what a run needs, read-only** — the system's programs and libraries (``/usr`` and
@@ -55,19 +56,24 @@ def as_root() -> bool:
 
 
 def identity() -> list[str]:
-    """The namespaces and the user: as root, keep only the right to become ``nobody``
-    (``drop``); otherwise a user namespace without capabilities."""
+    """The namespaces and the user: as root, keep only the rights to become ``nobody`` and,
+    for a fork server, to end forks of other users (``drop``); otherwise a user namespace
+    without capabilities."""
     if as_root():
-        return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     return ["--unshare-user", "--cap-drop", "ALL"]
 
 
-def drop() -> list[str]:
-    """What runs the command inside the sandbox: as root, ``setpriv`` to ``nobody`` first."""
+def drop(changes_user: bool = False) -> list[str]:
+    """What runs the command inside the sandbox: as root, ``setpriv`` to ``nobody`` first.
+    A fork server that ``changes_user`` keeps the rights to change user and to end its forks,
+    and only those, to give each fork a user of its own (``child/private.py``)."""
     if not as_root():
         return []
-    return [setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
-            "--inh-caps=-all", "--"]
+    kept = ["--inh-caps=-all"]
+    if changes_user:
+        kept = ["--inh-caps=+setuid,+setgid,+kill", "--ambient-caps=+setuid,+setgid,+kill"]
+    return [setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs", *kept, "--"]
 
 
 def setpriv() -> str:
@@ -133,7 +139,8 @@ def enabled(mode: str) -> bool:
     return not why
 
 
-def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandboxed: bool) -> list[str]:
+def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandboxed: bool,
+         changes_user: bool = False) -> list[str]:
     """``command`` run inside a fresh sandbox, in ``SCRATCH`` (or as it is, if not ``sandboxed``).
 
     ``readable`` folders (the project, the caches) and the ``runtime`` are bound read-only.
@@ -149,7 +156,7 @@ def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandbo
                                  f"(mode {hidden[0].stat().st_mode & 0o777:o}): chmod o+rx {hidden[0]}")
     binds = [*reachable(shown), *(arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder)))]
     return [shutil.which("bwrap"), *base_args(scratch_mb), *binds, "--chdir", str(SCRATCH), "--",
-            *drop(), *command]
+            *drop(changes_user), *command]
 
 
 def reachable(shown: list[Path]) -> list[str]:

@@ -42,6 +42,11 @@ import tempfile
 import threading
 import traceback
 
+try:
+    import private  # the server's own folder is first on its path
+except ImportError:  # imported as part of the gate (pytest's collection of docstring examples)
+    from scripts.gate.run.child import private
+
 
 def threads() -> int:
     """OS-level threads of this process (Python's count misses threads started in C)."""
@@ -79,7 +84,7 @@ def run_main(argv: list[str]) -> int:
         return 1
 
 
-def child(request: dict, fds: list[int]) -> None:
+def child(request: dict, fds: list[int], slot: int) -> None:
     """In the forked child: become the snippet's process, run it, and never return."""
     code = 1
     try:
@@ -89,7 +94,10 @@ def child(request: dict, fds: list[int]) -> None:
             os.close(group)
         os.setsid()
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # its own orphans stay with it, not with its siblings
-        os.mkdir(request["cwd"], 0o700)  # fails if it is there: a folder is never shared
+        if PRIVATE:  # its own user (as root), network, IPC and /tmp, its folder inside
+            private.isolate(slot if CHANGES_USER else None, request["scratch_mb"])
+        else:
+            os.mkdir(request["cwd"], 0o700)  # fails if it is there: a folder is never shared
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"], SNIPPET_GATE_RECORD_FD=str(record))
@@ -113,6 +121,8 @@ def child(request: dict, fds: list[int]) -> None:
 
 
 REPLIES = -1  # the descriptor the gate reads, from argv[1]
+PRIVATE = False  # argv[2]: "private" (under the sandbox: each fork makes its own namespaces) or "shared"
+CHANGES_USER = False  # whether it may give each fork a user of its own (the gate is root)
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 
 
@@ -152,7 +162,7 @@ def sweep(children: dict) -> None:
             try:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)  # collect it, so it does not linger as a zombie
-            except (ProcessLookupError, ChildProcessError):
+            except (ProcessLookupError, PermissionError, ChildProcessError):
                 pass
 
 
@@ -170,8 +180,9 @@ def reap(children: dict) -> None:
             ended.append((*children.pop(pid), os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime))
     if ended:  # clear away what they left behind before saying they are done
         sweep(children)
-    for request_id, folder, returncode, cpu in ended:
-        shutil.rmtree(folder, ignore_errors=True)  # its scratch folder is RAM: free it
+    for request_id, folder, _, returncode, cpu in ended:
+        if not PRIVATE:  # (a private /tmp goes with its last process)
+            shutil.rmtree(folder, ignore_errors=True)
         reply({"id": request_id, "returncode": returncode, "cpu": cpu})
 
 
@@ -186,14 +197,15 @@ def start(request: dict, fds: list[int], children: dict, wake: tuple[int, int]) 
             return
         sys.stdout.flush()
         sys.stderr.flush()
+        slot = min(set(range(len(children) + 1)) - {taken for *_, taken in children.values()})
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (REPLIES, *wake):  # before any of the snippet's code runs
                 os.close(fd)
-            child(request, fds)  # never returns
-        children[pid] = request["id"], request["cwd"]
+            child(request, fds, slot)  # never returns
+        children[pid] = request["id"], request["cwd"], slot
         reply({"id": request["id"], "pid": pid})
     finally:
         for fd in fds:  # the child has its copies: the pipes close when it and its own are gone
@@ -202,11 +214,11 @@ def start(request: dict, fds: list[int], children: dict, wake: tuple[int, int]) 
 
 def kill(request: dict, children: dict) -> None:
     """The gate's timeout: kill that child's whole session (what escaped it is swept later)."""
-    for pid, (request_id, _) in list(children.items()):
+    for pid, (request_id, *_) in list(children.items()):
         if request_id == request["kill"]:
             try:
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
 
 
@@ -214,13 +226,13 @@ def kill_all(children: dict) -> None:
     for pid in children:
         try:
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
 
 
 def serve() -> None:
     """Fork on each request line; report children as they end (SIGCHLD wakes the loop)."""
-    children: dict[int, tuple[int, str]] = {}
+    children: dict[int, tuple[int, str, int]] = {}  # pid -> (request id, its folder, its slot)
     requests = socket.socket(fileno=0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -239,9 +251,32 @@ def serve() -> None:
         reap(children)
 
 
+def can_isolate() -> str:
+    """Why a fork cannot make its own namespaces here ("" if it can), tried in a probe fork."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            private.isolate(0 if CHANGES_USER else None, 1)
+            os._exit(0)
+        except BaseException as err:
+            os.write(write, str(err).encode()[:500])
+            os._exit(1)
+    os.close(write)
+    why = os.read(read, 1000).decode(errors="replace")
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    return "" if os.waitstatus_to_exitcode(status) == 0 else (why or "the probe failed")
+
+
 def main() -> None:
-    global REPLIES
-    REPLIES, preload = int(sys.argv[1]), sys.argv[2:]
+    global REPLIES, PRIVATE, CHANGES_USER
+    REPLIES, PRIVATE, preload = int(sys.argv[1]), sys.argv[2] == "private", sys.argv[3:]
+    CHANGES_USER = PRIVATE and private.can_change_user()
+    if PRIVATE and (why := can_isolate()):
+        reply({"error": f"a fork cannot have namespaces of its own here ({why})"})
+        return
     for name in preload:
         importlib.import_module(name)
     if threads() != 1:
