@@ -222,7 +222,9 @@ def update_one(project: Project, target: Target) -> Outcome:
     spec = target.spec(project)
     ran = run.run(spec)
     verdict = target.judge(ran, None)
-    if not verdict.problem and verdict.output is not None and uses_floats(ran.modules, ran.python):
+    # what it imports, by its record and by its source: a run can misstate its own record
+    imports = sorted({*ran.modules, *run.forkserver.imported_names(target.path)})
+    if not verdict.problem and verdict.output is not None and uses_floats(imports, ran.python):
         again = run.run(replace(spec, numerics="perturbed"))
         verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:

@@ -5,7 +5,9 @@ Contributed files (``CONTRIBUTED``: snippets, labs, pages and their data) are un
 committed ``.out`` or data file that is a symbolic link could make the gate read
 ``/proc/self/environ`` or a root-only file into a diff or a page, and make ``make update``
 write through it (a ``.pth`` in the venv runs at the next start); a FIFO blocks a reader
-forever; a folder named ``x.py`` is no snippet.  So ``unsafe`` lists every such entry, and a
+forever; a hard link can name a root-only file; a 20 GB file takes minutes to hash; a name
+that is not UTF-8 cannot be reported; a folder named ``x.py`` is no snippet.  So ``unsafe``
+lists every such entry, and a
 project with any is refused as a whole, each named (``Project.load``); ``read`` and ``write``
 open without following a link, accept only a regular file, and read at most a bound.
 """
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 
 CONTRIBUTED = ("snippets", "labs", "docs")  # folders whose every file is untrusted input
 READ_AT_ONCE = ("pyproject.toml",)  # files at the root the gate reads (the site adds its own)
 TARGET_SUFFIXES = (".py", ".out", ".md", ".ipynb")  # a folder with one of these names is a mistake
+MAX_BYTES = 64 << 20  # a project file larger is refused before anything hashes it
 
 
 class UnsafeFile(OSError):
@@ -43,9 +47,24 @@ def unsafe(root: Path, read_at_once: tuple[str, ...] = READ_AT_ONCE) -> list[str
     return found
 
 
+def tracked(root: Path, cache: Path) -> list[str]:
+    """Files under ``cache`` that the project's git repository holds: a checkout that ships
+    cached passes or rendered pages would have them trusted as made here ([] without git)."""
+    if root not in cache.parents:
+        return []
+    try:
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", str(cache.relative_to(root))],
+                                capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return listed.stdout.decode("utf-8", "replace").split("\0")[:-1] if listed.returncode == 0 else []
+
+
 def problem(root: Path, path: Path, missing_ok: bool = False, folder: bool = False) -> list[str]:
     """What is wrong with one entry ([] if nothing), said from the project root."""
     rel = path.relative_to(root).as_posix()
+    if not utf8(rel):
+        return [f"{rel.encode('utf-8', 'surrogateescape')!r}: its name is not UTF-8; rename it"]
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -59,7 +78,37 @@ def problem(root: Path, path: Path, missing_ok: bool = False, folder: bool = Fal
         return []
     if not stat.S_ISREG(mode):
         return [f"{rel}: is not a regular file ({kind(mode)}); the project takes regular files only"]
+    return regular_problem(rel, os.lstat(path)) or text_problem(rel, path)
+
+
+def text_problem(rel: str, path: Path) -> list[str]:
+    """A page (``.md``) must be UTF-8: the gate and the site read every one as text."""
+    if path.suffix != ".md":
+        return []
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [f"{rel}: is not UTF-8 (at byte {err.start}); save it as UTF-8"]
     return []
+
+
+def regular_problem(rel: str, info: os.stat_result) -> list[str]:
+    """What is wrong with a regular file: another name for a file elsewhere (a hard link:
+    the gate, as root, would read a root-only file into a diff), or more than ``MAX_BYTES``."""
+    if info.st_nlink > 1:
+        return [f"{rel}: is a hard link ({info.st_nlink} names for one file); the project takes files of its own"]
+    if info.st_size > MAX_BYTES:
+        return [f"{rel}: is {info.st_size >> 20} MB, more than the {MAX_BYTES >> 20} MB a project file may be"]
+    return []
+
+
+def utf8(name: str) -> bool:
+    """Whether a name read from the file system is UTF-8 (else Python holds it with surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def kind(mode: int) -> str:
@@ -80,8 +129,11 @@ def read(path: Path, limit: int, rel: str) -> bytes:
             raise UnsafeFile(f"{rel}: is a symbolic link; the project takes regular files only") from None
         raise
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafeFile(f"{rel}: is not a regular file ({kind(os.fstat(fd).st_mode)})")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"{rel}: is not a regular file ({kind(info.st_mode)})")
+        if info.st_nlink > 1:
+            raise UnsafeFile(regular_problem(rel, info)[0])
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise UnsafeFile(f"{rel}: is larger than {limit} bytes, more than any output may be")

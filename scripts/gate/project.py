@@ -46,6 +46,10 @@ class Project:
                                f"known: {list(seed.ALL_MODELS)}")
         if bad := files.unsafe(root):  # before anything reads them: the project is refused as a whole
             raise SnippetError("the project has files the gate will not read:\n  " + "\n  ".join(bad))
+        if shipped := files.tracked(root, settings.cache_root(root)):
+            raise SnippetError(f"the project ships files in its cache folder ({', '.join(shipped[:3])}): results "
+                               "and pages cached there would be trusted as this machine's own; a cache is made "
+                               "on each machine, never committed (git rm -r --cached on them)")
         targets = (*discover(root, conf.modules), *doctest_pages(root))
         return cls(root, conf, settings.cache_root(root), targets, settings.forking_enabled())
 

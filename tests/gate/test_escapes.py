@@ -6,6 +6,7 @@ forks that share too much (tests/gate/test_forkserver.py); caps per process only
 injection.  Each test fails on the code before the fix and passes after."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -39,7 +40,8 @@ def test_a_run_is_never_root_and_sees_only_what_it_needs(project, os_sandbox):
     assert outcome.status == "passed", outcome.detail
 
 
-@pytest.mark.parametrize("make", ["symlink to environ", "symlink to a folder", "fifo", "folder named .py"])
+@pytest.mark.parametrize("make", ["symlink to environ", "symlink to a folder", "fifo", "folder named .py", "hard link",
+                                  "name not UTF-8", "huge"])
 def test_a_project_file_that_is_not_a_regular_file_is_refused_naming_it(project, make):
     path = project.snippet("hello", 'print("hi")\n', "hi\n")
     out = path.with_suffix(".out")
@@ -50,15 +52,31 @@ def test_a_project_file_that_is_not_a_regular_file_is_refused_naming_it(project,
         (project.root / "snippets" / "data").symlink_to(project.root.parent)
     elif make == "fifo":
         os.mkfifo(project.root / "snippets" / "words.txt")
-    else:
+    elif make == "folder named .py":
         (project.root / "snippets" / "not_a_file.py").mkdir()
+    elif make == "hard link":  # as root, the gate would read a root-only file into the diff
+        secret = project.root.parent / "secret"
+        secret.write_text("root only\n")
+        secret.chmod(0o600)
+        out.unlink()
+        os.link(secret, out)
+    elif make == "name not UTF-8":
+        (project.root / "snippets").joinpath(os.fsdecode(b"bad\xff.txt")).write_text("x")
+    else:
+        with open(project.root / "snippets" / "big.bin", "wb") as handle:
+            handle.truncate(20 << 30)  # sparse: 20 GB to hash, on no disk
     with pytest.raises(gate.SnippetError) as refused:
         gate.check(project.root)
     said = str(refused.value)
     assert "the project has files the gate will not read" in said
-    assert {"symlink to environ": "snippets/hello.out: is a symbolic link", "symlink to a folder":
-            "snippets/data: is a symbolic link", "fifo": "snippets/words.txt: is not a regular file (a named pipe)",
-            "folder named .py": "snippets/not_a_file.py: is a folder"}[make] in said
+    named = {"symlink to environ": "snippets/hello.out: is a symbolic link",
+             "symlink to a folder": "snippets/data: is a symbolic link",
+             "fifo": "snippets/words.txt: is not a regular file (a named pipe)",
+             "folder named .py": "snippets/not_a_file.py: is a folder",
+             "hard link": "snippets/hello.out: is a hard link",
+             "name not UTF-8": "b'snippets/bad\\xff.txt': its name is not UTF-8",
+             "huge": "snippets/big.bin: is 20480 MB"}
+    assert named[make] in said
 
 
 def test_an_expected_output_is_replaced_never_written_through(tmp_path):
@@ -99,7 +117,8 @@ def test_a_forged_record_is_an_error_naming_the_file(project):
     ('print("before")\nprint("```")\nprint("<script>alert(1)</script>")',
      "line 2 of its output would close the code block"),
     ('print("~~~~ text")', "line 1 of its output would close the code block"),
-    ('print(\'--8<-- "pyproject.toml"\')', "line 1 of its output is a snippet directive"),
+    ('print(\'--8<-- "pyproject.toml"\')', "line 1 of its output holds snippet syntax"),
+    ('print("result:")\nprint(\'-8<- "snippets/_payload.txt"\')', "line 2 of its output holds snippet syntax"),
     ('print("ok \\x1b]52;c;ZWNobyBoaQ==\\x07")', "line 1 of its output has a control character"),
 ])
 def test_an_output_a_page_would_read_as_its_own_syntax_is_refused(project, printed, said):
@@ -199,3 +218,23 @@ print("swapped")
 ''', "swapped\n")
     [outcome] = gate.check(project.root, use_cache=False)
     assert outcome.status == "passed", outcome.detail
+
+
+def test_a_project_that_ships_its_cache_folder_is_refused(project, monkeypatch):
+    """Cached passes and rendered pages come from this machine's runs, never from the checkout."""
+    monkeypatch.delenv("STUDY_LLM_CACHE")  # the default: <project>/.cache
+    project.snippet("hello", 'print("hi")\n', "forged\n")
+    shipped = project.root / ".cache" / "snippet-results" / "snippets__hello.py.json"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_text("{}")
+    git = ["git", "-C", str(project.root), "-c", "user.name=x", "-c", "user.email=x@x"]
+    for command in (["init", "-q"], ["add", "-f", "."], ["commit", "-qm", "forged pass"]):
+        subprocess.run([*git, *command], check=True)
+    with pytest.raises(gate.SnippetError, match=r"ships files in its cache folder \(\.cache/snippet-results/"):
+        gate.check(project.root)
+
+
+def test_a_page_that_is_not_utf8_is_refused_naming_it(project):
+    (project.root / "docs" / "latin.md").write_bytes(b"# x\n\n>>> print(1)\n1\n\xff\xfe\n")
+    with pytest.raises(gate.SnippetError, match=r"docs/latin.md: is not UTF-8 \(at byte 20\)"):
+        gate.check(project.root)
