@@ -63,9 +63,12 @@ class Project:
         """Whether runs go through the OS sandbox (``SNIPPET_GATE_SANDBOX``), found once; an
         error if it is required and cannot work here."""
         try:
-            return sandbox.enabled(settings.sandbox_mode())
+            on = sandbox.enabled(settings.sandbox_mode())
         except sandbox.SandboxUnavailable as err:
             raise SnippetError(str(err)) from None
+        if on and (why := sandbox.unreadable((self.root, self.cache))):  # said once, before any run
+            raise SnippetError(why)
+        return on
 
     def seed(self) -> dict[str, str]:
         """The offline caches of the project's models, seeded and verified: {path: sha256}."""

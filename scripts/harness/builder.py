@@ -28,6 +28,8 @@ def build(root: Path, site: Path | None = None, *args: str, timeout: float = 600
 def copy_sources(dest: Path, root: Path = ROOT) -> Path:
     """What a build reads (pages, snippets, labs, the gate, the configs), copied to ``dest``:
     for tests and timings that must edit or break the site without touching the real one."""
+    dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o755)  # runs are never root: the project they read must be readable by others
     for name in SOURCES:
         if (root / name).is_dir():
             shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from scripts import gate
-from scripts.gate import files
+from scripts.gate import files, run
 from scripts.gate.report import Outcome, Status, summary
 from scripts.gate.run import limits
 from scripts.site import labs, provenance
@@ -237,4 +237,14 @@ def test_a_project_that_ships_its_cache_folder_is_refused(project, monkeypatch):
 def test_a_page_that_is_not_utf8_is_refused_naming_it(project):
     (project.root / "docs" / "latin.md").write_bytes(b"# x\n\n>>> print(1)\n1\n\xff\xfe\n")
     with pytest.raises(gate.SnippetError, match=r"docs/latin.md: is not UTF-8 \(at byte 20\)"):
+        gate.check(project.root)
+
+
+def test_a_project_runs_cannot_read_is_a_clear_error(project, os_sandbox):
+    """As root, runs are nobody: a project folder only root can enter is said up front."""
+    if not run.sandbox.as_root():
+        pytest.skip("only root's runs change user")
+    project.snippet("hello", 'print("hi")\n', "hi\n")
+    project.root.chmod(0o700)
+    with pytest.raises(gate.SnippetError, match="is not readable by other users .mode 700.: chmod o.rx"):
         gate.check(project.root)

@@ -150,13 +150,22 @@ def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandbo
         return command
     shown = sorted({folder.resolve() for folder in [*runtime(), *readable] if folder.exists()},
                    key=lambda folder: len(folder.parts))
-    hidden = [folder for folder in shown if as_root() and folder.stat().st_mode & 0o005 != 0o005]
-    if hidden:
-        raise SandboxUnavailable(f"runs are not root, and {hidden[0]} is not readable by other users "
-                                 f"(mode {hidden[0].stat().st_mode & 0o777:o}): chmod o+rx {hidden[0]}")
+    if why := unreadable(shown):
+        raise SandboxUnavailable(why)
     binds = [*reachable(shown), *(arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder)))]
     return [shutil.which("bwrap"), *base_args(scratch_mb), *binds, "--chdir", str(SCRATCH), "--",
             *drop(changes_user), *command]
+
+
+def unreadable(folders) -> str:
+    """Why a run could not read one of ``folders`` ("" if it can): as root, runs are
+    ``nobody``, so each folder a run is shown must be readable and searchable by others."""
+    for folder in folders:
+        mode = folder.stat().st_mode if as_root() and folder.exists() else 0o755
+        if mode & 0o005 != 0o005:
+            return (f"runs are never root, and {folder} is not readable by other users (mode {mode & 0o777:o}): "
+                    f"chmod o+rx {folder}")
+    return ""
 
 
 def reachable(shown: list[Path]) -> list[str]:
