@@ -147,7 +147,7 @@ def margins(where: Project | Path = ROOT, only: list[Path | Target] | None = Non
     outcomes = {o.snippet: o for o in checked(project, targets, models, use_cache, jobs, progress)}
     provenance = {t.rel: cache.provenance(project.cache, t.rel) or {} for t in targets}
     floats = [t for t in targets if outcomes[t.rel].ok
-              and uses_floats(provenance[t.rel].get("modules", []), provenance[t.rel].get("python", ""))]
+              and uses_floats(imports(t, provenance[t.rel].get("modules", [])), provenance[t.rel].get("python", ""))]
     for outcome in checked(project, floats, models, use_cache, jobs, progress, numerics="perturbed"):
         outcomes[outcome.snippet] = outcome
     return [outcomes[t.rel] for t in targets]
@@ -222,9 +222,7 @@ def update_one(project: Project, target: Target) -> Outcome:
     spec = target.spec(project)
     ran = run.run(spec)
     verdict = target.judge(ran, None)
-    # what it imports, by its record and by its source: a run can misstate its own record
-    imports = sorted({*ran.modules, *run.forkserver.imported_names(target.path)})
-    if not verdict.problem and verdict.output is not None and uses_floats(imports, ran.python):
+    if not verdict.problem and verdict.output is not None and uses_floats(imports(target, ran.modules), ran.python):
         again = run.run(replace(spec, numerics="perturbed"))
         verdict = replace(verdict, problem=target.judge(again, verdict.output).problem)
     if verdict.problem:
@@ -240,11 +238,21 @@ def update_one(project: Project, target: Target) -> Outcome:
     return Outcome(target.rel, Status.UPDATED, f"wrote {target.expected_rel}", ran.seconds)
 
 
+def imports(target: Target, recorded: list[str]) -> list[str]:
+    """What a target imports, by its run's record and by its source: a run writes its own
+    record, and could leave out the imports that would have it rerun on another float path."""
+    return sorted({*recorded, *run.forkserver.imported_names(target.path)})
+
+
 def site_problems(where: Project | Path = ROOT) -> list[str]:
-    """What the strict build refuses besides drift: unused snippet files, missing includes."""
+    """What the strict build refuses besides drift: unused snippet files, missing includes,
+    and includes that are links, devices or hard links (``files.problem``)."""
     root = Project.of(where).root
     included = pages.pages_by_include(root)  # one scan of docs/ serves both checks
     unused = [f"{rel}: no page includes it (show it on a page, or delete it)"
               for rel in pages.unused_files(root, included)]
     missing = [f"{place}: the included file does not exist" for place in pages.missing_includes(root, included)]
-    return unused + missing
+    # a page may include a file from anywhere in the project: each must be a regular file of its own there
+    unsafe = [said for target in included if (root / target).exists() or (root / target).is_symlink()
+              for said in files.problem(root, root / target)]
+    return unused + missing + unsafe

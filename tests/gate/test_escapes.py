@@ -248,3 +248,10 @@ def test_a_project_runs_cannot_read_is_a_clear_error(project, os_sandbox):
     project.root.chmod(0o700)
     with pytest.raises(gate.SnippetError, match="is not readable by other users .mode 700.: chmod o.rx"):
         gate.check(project.root)
+
+
+def test_a_page_cannot_include_a_link_from_outside_the_contributed_folders(project):
+    (project.root / "notes").mkdir()
+    (project.root / "notes" / "host.txt").symlink_to("/etc/hostname")
+    (project.root / "docs" / "leak.md").write_text('# Leak\n\n```text\n--8<-- "notes/host.txt"\n```\n')
+    assert "notes/host.txt: is a symbolic link" in "\n".join(gate.site_problems(project.root))
