@@ -6,9 +6,8 @@ cgroup hierarchy is writable (cgroup v1's ``pids`` and ``memory`` controllers, o
 folder that delegates them), each run gets a group per controller in ``CONTROLS``, with the
 cap written into it.  A plain run enters its groups before the sandbox starts (``prefix``);
 a fork joins them first thing, through descriptors the gate opened (``procs``).  Where a
-controller is not writable, the gate says once which cap is not enforced for the run as a
-whole (the PID namespace still ends every process at the end; ``RLIMIT_AS`` still holds
-each process).  ``Group.hit`` reads back which cap the kernel enforced, for the judge's message.
+controller is not writable, the gate says once what holds instead (``Control.without``).
+``Group.hit`` reads back which cap the kernel enforced, for the judge's message.
 """
 
 from __future__ import annotations
@@ -40,15 +39,19 @@ class Control:
     value: object  # Caps -> the number written
     cap: str
     events: tuple[str, str, str]  # (v1 file, v2 file, the counter's key)
+    without: str  # what holds where the controller is not writable
 
 
 CONTROLS = {
     # bwrap and its init count too: the run itself gets ``max_processes``
     "pids": Control(("pids.max", "pids.max"), lambda caps: caps.max_processes + 2, "max-processes",
-                    ("pids.events", "pids.events", "max")),
+                    ("pids.events", "pids.events", "max"),
+                    "nothing caps the number of processes a run starts (its CPU budget and PID namespace "
+                    "still end them)"),
     # the whole run's memory, its tmpfs files included (they are charged to the group)
     "memory": Control(("memory.limit_in_bytes", "memory.max"), lambda caps: caps.memory_mb << 20, "memory-mb",
-                      ("memory.oom_control", "memory.events", "oom_kill")),
+                      ("memory.oom_control", "memory.events", "oom_kill"),
+                      "the memory-mb cap holds each process of a run (RLIMIT_AS), not the run as a whole"),
 }
 
 
@@ -85,8 +88,7 @@ def _parents() -> dict[str, tuple[Path, int]]:
     for controller, control in CONTROLS.items():
         parent = _writable_parent(controller)
         if parent is None:
-            print(f"snippet gate: no writable {controller} cgroup here, so the {control.cap} cap holds each "
-                  "process of a run, not the run as a whole", file=sys.stderr)
+            print(f"snippet gate: no writable {controller} cgroup here, so {control.without}", file=sys.stderr)
         else:
             sweep(parent[0])
             found[controller] = parent

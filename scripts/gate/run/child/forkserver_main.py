@@ -195,6 +195,9 @@ def start(request: dict, fds: list[int], children: dict, wake: tuple[int, int]) 
         if len(fds) < 3:
             reply({"id": request["id"], "error": f"a request came with {len(fds)} descriptors, not 3 or more"})
             return
+        if PRIVATE and not CHANGES_USER and children:  # forks of one uid could reach each other's processes
+            reply({"id": request["id"], "error": "busy: without a uid per fork, one fork at a time"})
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         slot = min(set(range(len(children) + 1)) - {taken for *_, taken in children.values()})

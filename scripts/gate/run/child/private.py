@@ -14,7 +14,10 @@ sandbox, so each child, before any of the snippet's code, makes its own (``isola
   capabilities in that namespace are dropped too.
 
 Without a uid of its own (the gate is not root: a user namespace maps one uid only), forks
-of one server still share a PID view; the README says so.  Standard library only (ctypes).
+of one server could reach each other's processes, so the server runs one at a time
+(``forkserver_main.start``) and the gate runs the others plainly.  As root, forks still see
+each other's process ids and command lines: a fork cannot mount a ``/proc`` of its own
+inside bubblewrap's.  Standard library only (ctypes).
 """
 
 import ctypes
