@@ -3,7 +3,7 @@
 Each snippet, lab, page session and the fork server run under ``bwrap`` with:
 
 * **an unprivileged user** — a run is never root, even when the gate is: as root, bubblewrap
-  keeps only the rights to change user and to signal (for a fork server, ``drop``), and
+  keeps only the rights to change user (and, for a fork server, those in ``drop``), and
   ``setpriv`` (inside the sandbox, before any of the run's code) becomes ``nobody`` with no
   capabilities and ``no_new_privs``; otherwise a
   user namespace maps the run to the gate's own user, without capabilities.  Permission
@@ -55,24 +55,26 @@ def as_root() -> bool:
     return os.geteuid() == 0
 
 
-def identity() -> list[str]:
+def identity(changes_user: bool = False) -> list[str]:
     """The namespaces and the user: as root, keep only the rights to become ``nobody`` and,
-    for a fork server, to end forks of other users (``drop``); otherwise a user namespace
-    without capabilities."""
+    for a fork server, to end forks of other users and hide them from each other in its
+    ``/proc`` (``drop``); otherwise a user namespace without capabilities."""
     if as_root():
-        return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+        kept = ["CAP_SETUID", "CAP_SETGID", *(["CAP_KILL", "CAP_SYS_ADMIN"] if changes_user else [])]
+        return ["--cap-drop", "ALL", *(arg for cap in kept for arg in ("--cap-add", cap))]
     return ["--unshare-user", "--cap-drop", "ALL"]
 
 
 def drop(changes_user: bool = False) -> list[str]:
     """What runs the command inside the sandbox: as root, ``setpriv`` to ``nobody`` first.
-    A fork server that ``changes_user`` keeps the rights to change user and to end its forks,
-    and only those, to give each fork a user of its own (``child/private.py``)."""
+    A fork server that ``changes_user`` keeps the rights to change user, to end its forks and,
+    until it has remounted its ``/proc``, to mount: only those, to give each fork a user of its
+    own that sees no other fork (``child/private.py``)."""
     if not as_root():
         return []
     kept = ["--inh-caps=-all"]
-    if changes_user:
-        kept = ["--inh-caps=+setuid,+setgid,+kill", "--ambient-caps=+setuid,+setgid,+kill"]
+    if changes_user:  # the server drops sys_admin once its /proc is remounted (``child/private.py``)
+        kept = ["--inh-caps=+setuid,+setgid,+kill,+sys_admin", "--ambient-caps=+setuid,+setgid,+kill,+sys_admin"]
     return [setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs", *kept, "--"]
 
 
@@ -93,11 +95,11 @@ def system_mounts() -> list[str]:
     return [*args, "--perms", "0755", "--dir", "/etc", *etc]
 
 
-def base_args(scratch_mb: int = 512) -> list[str]:
+def base_args(scratch_mb: int = 512, changes_user: bool = False) -> list[str]:
     """The namespaces and mounts every sandbox gets (before its own binds)."""
     size = str(scratch_mb << 20)
     return ["--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", *identity(), *system_mounts(), "--dev", "/dev", "--proc", "/proc",
+            "--unshare-cgroup-try", *identity(changes_user), *system_mounts(), "--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
             "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "0777", "--dir", str(SCRATCH)]
 
@@ -153,7 +155,7 @@ def wrap(command: list[str], readable: tuple[Path, ...], scratch_mb: int, sandbo
     if why := unreadable(shown):
         raise SandboxUnavailable(why)
     binds = [*reachable(shown), *(arg for folder in shown for arg in ("--ro-bind", str(folder), str(folder)))]
-    return [shutil.which("bwrap"), *base_args(scratch_mb), *binds, "--chdir", str(SCRATCH), "--",
+    return [shutil.which("bwrap"), *base_args(scratch_mb, changes_user), *binds, "--chdir", str(SCRATCH), "--",
             *drop(changes_user), *command]
 
 

@@ -277,6 +277,8 @@ def main() -> None:
     global REPLIES, PRIVATE, CHANGES_USER
     REPLIES, PRIVATE, preload = int(sys.argv[1]), sys.argv[2] == "private", sys.argv[3:]
     CHANGES_USER = PRIVATE and private.can_change_user()
+    if CHANGES_USER:  # before anything is imported: then the right to mount is gone
+        private.hide_forks_from_each_other()
     if PRIVATE and (why := can_isolate()):
         reply({"error": f"a fork cannot have namespaces of its own here ({why})"})
         return

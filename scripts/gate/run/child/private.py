@@ -5,8 +5,9 @@ sandbox, so each child, before any of the snippet's code, makes its own (``isola
 
 * **its own user** (``become``), where the server may change user (the gate is root: the
   server is ``nobody`` with only ``CAP_SETUID``, ``CAP_SETGID`` and ``CAP_KILL``): uid and gid
-  ``FIRST_ID + slot``, one per concurrent child, then no capability at all.  Two forks then
-  cannot signal each other, trace each other or open each other's ``/proc/PID/fd``;
+  ``FIRST_ID + slot``, one per concurrent child, then no capability at all.  The server's
+  ``/proc`` shows each user only its own processes (``hide_forks_from_each_other``), so a
+  fork cannot see, signal or trace another, nor open its ``/proc/PID/fd``;
 * **its own network, IPC and mount namespaces** (``namespaces``), in a user namespace of its
   own: a loopback of its own (an embedded database's port is no other run's); its scratch
   folder ``/tmp/scratch`` and ``/dev/shm`` as tmpfs of its own (of the run's ``scratch_mb``),
@@ -15,9 +16,7 @@ sandbox, so each child, before any of the snippet's code, makes its own (``isola
 
 Without a uid of its own (the gate is not root: a user namespace maps one uid only), forks
 of one server could reach each other's processes, so the server runs one at a time
-(``forkserver_main.start``) and the gate runs the others plainly.  As root, forks still see
-each other's process ids and command lines: a fork cannot mount a ``/proc`` of its own
-inside bubblewrap's.  Standard library only (ctypes).
+(``forkserver_main.start``) and the gate runs the others plainly.  Standard library only (ctypes).
 """
 
 import ctypes
@@ -28,9 +27,10 @@ import struct
 
 FIRST_ID = 65536  # uids and gids of forks: above every 16-bit id a system hands out
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x2, 0x4, 0x20, 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x1, 0x2, 0x4, 0x8, 0x20
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_DUMPABLE, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 47, 4
-CAP_SETGID, CAP_SETUID = 6, 7
+CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN = 5, 6, 7, 21
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SCRATCH = "/tmp/scratch"
 
@@ -62,6 +62,23 @@ def drop_capabilities() -> None:
     """No capability left: effective, permitted, inheritable and ambient."""
     _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
     header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def hide_forks_from_each_other() -> None:
+    """In the server, once, as root's server: its ``/proc`` shows a process only to its own
+    user (``hidepid=invisible``) and to the server's group, so a fork, with a user of its own,
+    sees no other fork nor the server; then the right to mount is dropped for good."""
+    options = f"hidepid=invisible,gid={os.getgid()}".encode()
+    _check(_libc.mount(None, b"/proc", None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, options), "remount /proc")
+    keep_only(CAP_SETUID, CAP_SETGID, CAP_KILL)
+
+
+def keep_only(*caps: int) -> None:
+    """These capabilities, effective, permitted and inheritable, and no other."""
+    bits = sum(1 << cap for cap in caps)
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    data[0].effective = data[0].permitted = data[0].inheritable = bits
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
