@@ -10,7 +10,7 @@ def next_token_logits(prompt):
     """The model's score for every token in its vocabulary, as the next token."""
     ids = tokenizer(prompt, return_tensors="pt").input_ids
     with torch.no_grad():
-        return model(ids).logits[0, -1]
+        return model(ids).logits[0, -1].float()  # float32 even if the weights are 16-bit
 
 
 def show(probs, k=5):
@@ -20,6 +20,7 @@ def show(probs, k=5):
 
 
 print(f"vocabulary: {len(tokenizer)} tokens; every step scores all of them\n")
+# A plain language model's question: what comes next in this text? (No chat template.)
 for prompt in ["The capital of France is", "The opposite of hot is", "1, 2, 3, 4,"]:
     print(f"{prompt!r} -> top 10 of P(next token)")
     show(torch.softmax(next_token_logits(prompt), dim=-1), k=10)
@@ -37,6 +38,10 @@ ranked, order = torch.sort(probs, descending=True)
 keep = int((ranked.cumsum(0) < 0.9).sum()) + 1  # the fewest tokens reaching 0.9
 print(f"\ntop-p 0.9 keeps {keep} of {len(probs)} tokens; renormalised, the top 3 are:")
 show(torch.zeros_like(probs).scatter(0, order[:keep], ranked[:keep] / ranked[:keep].sum()), k=3)
+print(f"top-k 50 (generate()'s default) keeps {ranked[:50].sum():.3f} of the mass")
+
+for text in (" 5", " lukewarm"):
+    print(f"{text!r} as tokens:", [tokenizer.decode(i) for i in tokenizer(text).input_ids])
 
 chat = [{"role": "user", "content": "Write one sentence about the sea."}]
 inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)
@@ -45,5 +50,6 @@ greedy = model.generate(**inputs, max_new_tokens=30, do_sample=False)
 print("\ngreedy:", tokenizer.decode(greedy[0, start:], skip_special_tokens=True))
 for seed in (1, 2):
     torch.manual_seed(seed)  # a seeded sampler: the same "random" draw on every run
-    sampled = model.generate(**inputs, max_new_tokens=30, do_sample=True, temperature=0.8, top_p=0.9)
+    # top_k=0: no top-k cut, so only temperature and top-p shape the draw (the default is 50)
+    sampled = model.generate(**inputs, max_new_tokens=30, do_sample=True, temperature=0.8, top_k=0, top_p=0.9)
     print(f"sampled, seed {seed}:", tokenizer.decode(sampled[0, start:], skip_special_tokens=True))
