@@ -13,11 +13,13 @@
 # %%
 import json
 
-TOOLS = {  # name -> (the function, its JSON schema)
+TOOLS = {  # name -> (the function, a one-line description, its JSON schema)
     "get_weather": (lambda city: {"city": city, "sky": {"Paris": "cloudy", "Tokyo": "rain"}.get(city, "unknown")},
+                    "Current weather in a city.",
                     {"type": "object", "required": ["city"], "additionalProperties": False,
                      "properties": {"city": {"type": "string", "enum": ["Paris", "Tokyo", "Beijing"]}}}),
     "add": (lambda a, b: {"sum": a + b},
+            "Add two whole numbers.",
             {"type": "object", "required": ["a", "b"], "additionalProperties": False,
              "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}),
 }
@@ -27,7 +29,7 @@ def call_schema(tools):
     """One call to one of the tools: its name, and arguments that fit that tool's schema."""
     return {"anyOf": [{"type": "object", "required": ["name", "arguments"], "additionalProperties": False,
                        "properties": {"name": {"const": name}, "arguments": schema}}
-                      for name, (_, schema) in tools.items()]}
+                      for name, (_, _, schema) in tools.items()]}
 
 
 print(json.dumps(call_schema(TOOLS))[:120], "...")
@@ -36,7 +38,9 @@ print(json.dumps(call_schema(TOOLS))[:120], "...")
 # ## 1. Constrained calls
 #
 # The tools go into the system prompt (the chat template inside this model build has no slot
-# for them); the schema goes to the decoder.
+# for them); the schema goes to the decoder. The decoder only ever allows the *start* of a
+# valid call: if the token limit cuts the call short, it is not JSON, and the application
+# must check for that.
 
 # %%
 import outlines
@@ -47,24 +51,30 @@ tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id), tokenizer)
 
 
-def call(request, tools=TOOLS):
-    described = [{"name": name, "parameters": schema} for name, (_, schema) in tools.items()]
+def call(request, tools=TOOLS, max_new_tokens=40):
+    described = [{"name": name, "description": description, "parameters": schema}
+                 for name, (_, description, schema) in tools.items()]
     system = f"You can call these tools:\n<tools>{json.dumps(described)}</tools>\nReply with one call as JSON."
     prompt = tokenizer.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": request}],
                                            add_generation_prompt=True, tokenize=False)
-    text = model(prompt, outlines.types.JsonSchema(json.dumps(call_schema(tools))), max_new_tokens=40)
-    chosen = json.loads(text)  # always parses: the decoder allowed nothing else
+    text = model(prompt, outlines.types.JsonSchema(json.dumps(call_schema(tools))), max_new_tokens=max_new_tokens)
+    try:
+        chosen = json.loads(text)  # valid by the schema, if it finished within max_new_tokens
+    except json.JSONDecodeError:
+        print(f"{request!r}\n  cut at {max_new_tokens} tokens, not a whole call: {text}")
+        return
     result = tools[chosen["name"]][0](**chosen["arguments"])
     print(f"{request!r}\n  call:   {text}\n  result: {result}")
 
 
 call("Is it raining in Tokyo?")
 call("What is 12 plus 30?")
+call("What is 12 plus 30?", max_new_tokens=8)
 
 # %% [markdown]
 # ## Your turn
 #
-# Add a tool to `TOOLS` (say, `convert_currency` with an `enum` of currencies), then ask
+# Add a tool to `TOOLS` (say, `convert_currency`, with a description and an `enum` of currencies), then ask
 # for it. Watch for calls that are valid but wrong: the constraint fixes the form, not the
 # choice.
 

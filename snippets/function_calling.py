@@ -104,6 +104,9 @@ for call in RECORDED_MODEL_REPLY["tool_calls"]:
         }
     )
 
-# 4. Next turn: the model reads the results and answers (or tries again).
-print("\nmessages sent to the model for the next turn:")
+# 4. Next turn: the request resends the whole conversation, the assistant's tool calls
+#    included (APIs refuse a tool message whose call is missing), and the model reads the
+#    results and answers (or tries again).
+print(f"\nthe next request sends all {len(messages)} messages: {[m['role'] for m in messages]}")
+print("the tool messages it adds:")
 print(json.dumps(messages[2:], indent=2))

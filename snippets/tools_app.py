@@ -39,22 +39,27 @@ CALL_SCHEMA = {"anyOf": [{"type": "object", "additionalProperties": False, "requ
                           "properties": {"name": {"const": t["name"]}, "arguments": t["parameters"]}}
                          for t in TOOLS]}
 
-# The tool-calling system prompt SmolLM2-Instruct was trained with (its model card). The
-# chat template inside the GGUF build has no slot for tools, so the schemas go in here.
-SYSTEM = f"""You are an expert in composing functions. You are given a question and a set of possible functions.
+# The tool-calling system prompt SmolLM2-1.7B-Instruct was trained with (its model card). The
+# 135M model run here was not trained on function calling at all: its fine-tuning data left
+# it out. The chat template inside the GGUF build has no slot for tools, so the schemas go in here.
+PROMPT = """You are an expert in composing functions. You are given a question and a set of possible functions.
 Based on the question, you will need to make one or more function/tool calls to achieve the purpose.
 If none of the functions can be used, point it out and refuse to answer.
 If the given question lacks the parameters required by the function, also point it out.
 
 You have access to the following tools:
-<tools>{json.dumps(TOOLS)}</tools>
+<tools>{tools}</tools>
 
 The output MUST strictly adhere to the following format, and NO other text MUST be included.
-The example format is as follows. Please make sure the parameter type is correct. If no function call is needed, please make the tool calls an empty list '[]'.
+{output_format}"""
+SYSTEM = PROMPT.format(tools=json.dumps(TOOLS), output_format="""The example format is as follows. Please make sure the parameter type is correct. If no function call is needed, please make the tool calls an empty list '[]'.
 <tool_call>[
-{{"name": "func_name1", "arguments": {{"argument1": "value1", "argument2": "value2"}}}},
+{"name": "func_name1", "arguments": {"argument1": "value1", "argument2": "value2"}},
 ... (more tool calls as required)
-]</tool_call>"""
+]</tool_call>""")
+# The same prompt, asking for what a constrained decoder lets through: one call, no tags.
+SYSTEM_ONE_CALL = PROMPT.format(tools=json.dumps(TOOLS), output_format="""Reply with exactly one call, as one JSON object:
+{"name": "func_name", "arguments": {"argument1": "value1", "argument2": "value2"}}""")
 
 # Eight requests, each with the one call that serves it.
 REQUESTS = [
