@@ -12,7 +12,7 @@
 import tiktoken
 
 enc = tiktoken.get_encoding("cl100k_base")
-print("vocabulary size:", enc.n_vocab)
+print("highest token id + 1 (n_vocab):", enc.n_vocab)
 
 
 def show(text):
@@ -57,8 +57,9 @@ for number in ["7", "42", "2026", "1234567", "3.14159"]:
 # %% [markdown]
 # ## 4. Languages and emoji cost differently
 #
-# Compare characters, UTF-8 bytes and tokens. English gets about four characters per
-# token; Chinese is closer to one token per character; an emoji can need several tokens.
+# Compare characters, UTF-8 bytes and tokens. English gets about four to five characters per
+# token (this sentence: 5.0); Chinese is closer to one token per character; an emoji can need
+# several tokens.
 
 # %%
 samples = {
@@ -68,7 +69,7 @@ samples = {
 }
 for name, text in samples.items():
     n = len(enc.encode(text))
-    print(f"{name:8}{len(text):3} characters {len(text.encode()):4} bytes {n:3} tokens")
+    print(f"{name:8}{len(text):3} characters {len(text.encode()):4} bytes {n:3} tokens  {len(text) / n:.1f} characters per token")
 
 # %% [markdown]
 # ## 5. A token is a piece of bytes, not always a whole character

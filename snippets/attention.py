@@ -9,7 +9,7 @@ def softmax(x):
 
 
 def attention(Q, K, V, causal=False):
-    """Scaled dot-product attention: softmax(Q K^T / sqrt(d)) V."""
+    """Scaled dot-product attention: softmax(Q K^T / sqrt(d_k)) V, d_k the key length."""
     scores = Q @ K.T / np.sqrt(K.shape[-1])
     if causal:  # a decoder (GPT-style) token may not look at later tokens
         scores = np.where(np.tri(len(Q), dtype=bool), scores, -np.inf)

@@ -20,8 +20,8 @@ samples = {
     "English": "I am learning how large language models work.",
     "Chinese": "我正在学习大语言模型是如何工作的。",
 }
+counts = {language: len(enc.encode(sample)) for language, sample in samples.items()}
 for language, sample in samples.items():
-    n = len(enc.encode(sample))
-    per_char = n / len(sample)
-    print(f"{language:8}{len(sample):3} characters {n:3} tokens", end="  ")
-    print(f"{per_char:.2f} tokens per character")
+    print(f"{language:8}{len(sample):3} characters {counts[language]:3} tokens")
+ratio = counts["Chinese"] / counts["English"]
+print(f"the same meaning costs {ratio:.1f}x the tokens in Chinese")

@@ -16,8 +16,9 @@ def attention_step(x, cache):
 
 
 def recurrent_step(x, state, decay=0.9):
-    """One token through a toy recurrent layer (the RWKV / Mamba idea): the state is updated
-    in place, a fixed-size summary of everything so far."""
+    """One token through a toy recurrent layer (the fixed-size state of RWKV and Mamba): the
+    state is updated in place, a fixed-size summary of everything so far. Its decay is fixed;
+    in Mamba and RWKV-6/7 the decay depends on the input (selectivity), which this toy leaves out."""
     state[:] = decay * state + np.outer(x, x * 0.5)
     return state @ x
 
