@@ -83,6 +83,11 @@ print("paraphrase:    ", similarity("The test passed.", "The check was successfu
 #
 # Write two sentences of your own: first two that mean the same with different words,
 # then two that share words but mean different things. Which pair scores higher?
+#
+# Write them in English: all-MiniLM-L6-v2 was trained on English text, and its vocabulary has
+# no entry for many characters of other scripts (in the tokens page's Chinese example, half the
+# characters became `[UNK]`), so other languages can get meaningless scores. It also
+# reads at most 256 word pieces and silently drops the rest ([model card](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2)).
 
 # %%
 similarity("Write one sentence here.", "And another one here.")

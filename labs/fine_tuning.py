@@ -31,16 +31,16 @@ tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = AutoModelForCausalLM.from_pretrained(model_id)
 
 
-def prompt_ids(text):
-    chat = [{"role": "user", "content": f"{INSTRUCTION}\n{text}"}]
+def prompt_ids(text, instruction=INSTRUCTION):
+    chat = [{"role": "user", "content": f"{instruction}\n{text}"}]
     return tokenizer.apply_chat_template(chat, add_generation_prompt=True)["input_ids"]
 
 
-def check(model):
+def check(model, instruction=INSTRUCTION):
     """Greedy replies on the held-out sentences; exact = the reply is the city and nothing else."""
     exact = 0
     for text, city in held_out:
-        ids = torch.tensor([prompt_ids(text)])
+        ids = torch.tensor([prompt_ids(text, instruction)])
         output = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False)
         reply = tokenizer.decode(output[0, ids.shape[1]:], skip_special_tokens=True).strip()
         exact += reply == city
@@ -49,6 +49,13 @@ def check(model):
 
 
 check(model)
+
+# %% [markdown]
+# The instruction never asks for the city alone, so that "before" is partly unfair to the
+# model. Here is the best a prompt alone does, with the habit stated:
+
+# %%
+check(model, "Which city does this sentence mention? Reply with the city name only.")
 
 # %% [markdown]
 # ## 1. Train

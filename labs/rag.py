@@ -24,7 +24,7 @@ from pymilvus import MilvusClient
 from sentence_transformers import SentenceTransformer
 
 embedder = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
-client = MilvusClient("lab_notes.db")  # a local file; a server would be MilvusClient(uri="http://...")
+client = MilvusClient("lab_notes.db")  # Milvus Lite: a local folder; a server would be MilvusClient(uri="http://...")
 if client.has_collection("notes"):
     client.drop_collection("notes")
 client.create_collection("notes", dimension=384, metric_type="COSINE")  # quick setup: id + vector + any fields

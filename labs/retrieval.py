@@ -20,8 +20,8 @@ notes = {
                    "style or format better than fast-changing facts.",
     "tokens": "A tokenizer splits text into tokens; prices and context limits are "
               "counted in tokens.",
-    "china": "Models served to the public in mainland China must be registered with "
-             "the regulator.",
+    "china": "Generative AI offered to the public in mainland China must be filed "
+             "with the regulator.",
 }
 print(len(notes), "notes")
 
@@ -87,7 +87,7 @@ embedding_search("Can I use a chatbot to answer from our own files?")
 # %%
 import tiktoken
 
-enc = tiktoken.get_encoding("cl100k_base")
+enc = tiktoken.get_encoding("cl100k_base")  # GPT-4's; count with the tokenizer of the model you call
 
 
 def build_prompt(question, k):

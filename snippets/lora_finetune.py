@@ -11,6 +11,9 @@ model = AutoModelForCausalLM.from_pretrained(model_id)
 
 # The house style to teach: the reply is only {"label": ...}; the instruction never says so.
 INSTRUCTION = "Classify this review."
+# The fair baseline: the best a prompt alone does, with the format stated.
+STATED = 'Classify this review. Reply with only {"label": "positive"} or {"label": "negative"}.'
+UNRELATED = "What is the capital of France?"  # does the adapter leak into other requests?
 train = [
     ("Arrived quickly and works perfectly.", "positive"), ("The handle snapped on day one.", "negative"),
     ("Lovely colour and very soft.", "positive"), ("Customer service hung up on me.", "negative"),
@@ -33,17 +36,17 @@ held_out = [  # never trained on: every "after" number below is measured on thes
 ]
 
 
-def chat(review, label=None):
-    messages = [{"role": "user", "content": f"{INSTRUCTION}\n{review}"}]
+def chat(review, label=None, instruction=INSTRUCTION):
+    messages = [{"role": "user", "content": f"{instruction}\n{review}"}]
     return messages + ([{"role": "assistant", "content": json.dumps({"label": label})}] if label else [])
 
 
-def batch(examples):
+def batch(examples, instruction=INSTRUCTION):
     """Token ids of whole chats, with the loss only on the reply (the prompt is masked out)."""
     ids, labels = [], []
     for review, label in examples:
-        prompt = tokenizer.apply_chat_template(chat(review), add_generation_prompt=True)["input_ids"]
-        full = tokenizer.apply_chat_template(chat(review, label))["input_ids"]
+        prompt = tokenizer.apply_chat_template(chat(review, instruction=instruction), add_generation_prompt=True)["input_ids"]
+        full = tokenizer.apply_chat_template(chat(review, label, instruction))["input_ids"]
         ids.append(full)
         labels.append([-100] * len(prompt) + full[len(prompt):])
     width = max(map(len, ids))
@@ -52,28 +55,41 @@ def batch(examples):
             "labels": pad(labels, -100)}
 
 
-def evaluate(model):
+def reply_to(model, messages, max_new_tokens=10):
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def wilson(k, n, z=1.96):
+    """The 95% Wilson interval for k successes in n: what k/n says about the true rate."""
+    centre, half = (k + z * z / 2) / (n + z * z), z * (k * (n - k) / n + z * z / 4) ** 0.5 / (n + z * z)
+    return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
+
+
+def evaluate(model, instruction=INSTRUCTION):
     """Held-out loss on the replies, and how many held-out replies follow the format."""
     model.eval()
     with torch.no_grad():
-        loss = model(**batch(held_out)).loss.item()
+        loss = model(**batch(held_out, instruction)).loss.item()
     follows = right = 0
     for review, truth in held_out:
-        inputs = tokenizer.apply_chat_template(chat(review), add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        output = model.generate(**inputs, max_new_tokens=10, do_sample=False)
-        reply = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+        reply = reply_to(model, chat(review, instruction=instruction))
         try:
             label = json.loads(reply)["label"]
         except (ValueError, KeyError, TypeError):
             continue
         follows += label in ("positive", "negative")
         right += label == truth
-    print(f"held-out loss {loss:.3f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)};"
-          f" last reply {reply!r}")
+    print(f"held-out loss {loss:.3f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)}"
+          f" (95% interval {wilson(right, len(held_out))}); last reply {reply!r}")
 
 
 print("before: ", end="")
 evaluate(model)
+print("prompted, format stated: ", end="")
+evaluate(model, STATED)
+print(f"unrelated, before: {reply_to(model, [{'role': 'user', 'content': UNRELATED}], 20)!r}")
 
 # LoRA: freeze the 135M weights, train two small matrices beside each attention q and v.
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
@@ -93,3 +109,4 @@ for step in range(6):
 
 print("after:  ", end="")
 evaluate(model)
+print(f"unrelated, after: {reply_to(model, [{'role': 'user', 'content': UNRELATED}], 20)!r}")

@@ -10,15 +10,28 @@ from sentence_transformers import SentenceTransformer
 
 MIN_WORDS, MAX_WORDS = 25, 80
 RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
-        f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the top three levels above it")
+        f"or before it would pass {MAX_WORDS} words (a longer bullet is a chunk of its own);\n"
+        f"each chunk starts with the bullets of the top three levels above it")
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def bullets(markdown):
+    """The notes' lines, each wrapped line (not a bullet, not a heading) joined to the bullet
+    it continues, so that no sentence is cut between two chunks."""
+    lines = []
+    for raw in markdown.splitlines():
+        if lines and raw.strip() and not re.match(r"\s*([-•]|## )", raw):
+            lines[-1] += " " + raw.strip()
+        else:
+            lines.append(raw)
+    return lines
 
 
 def chunk(markdown, min_words=MIN_WORDS, max_words=MAX_WORDS):
     """Split outline notes into chunks (see RULE). The path of bullets above a chunk is kept,
     so that a line such as "like open book open note test" keeps its subject."""
     chunks, section, path = [], "", []  # path: (indent, text) of the bullets above this line
-    for raw in markdown.splitlines():
+    for raw in bullets(markdown):
         indent, text = len(raw) - len(raw.lstrip()), re.sub(r"^[-•]\s*", "", raw.strip())
         if raw.startswith("## "):
             section, path = raw[3:].strip(), []

@@ -10,6 +10,7 @@ MODELS = {
     "Llama 3.1 70B": (70.6e9, 80, 8, 128),
 }
 GPUS = {"24 GiB": 24, "80 GiB": 80}  # memory of one card
+USABLE = 0.9  # of a card's memory that the server takes (vLLM's default gpu_memory_utilization)
 
 
 def gib_needed(params, layers, kv_heads, head_dim, precision, context, sequences):
@@ -27,10 +28,10 @@ for name, config in MODELS.items():
 
 
 def best_fit(config, card_gib):
-    """The most precise weights that fit on one card, or "none"."""
-    return next((p for p in BYTES_PER_WEIGHT if gib_needed(*config, p, context, sequences) <= card_gib), "none")
+    """The most precise weights that fit in the usable part of one card, or "none"."""
+    return next((p for p in BYTES_PER_WEIGHT if gib_needed(*config, p, context, sequences) <= USABLE * card_gib), "none")
 
 
-print("\nthe most precise weights that fit on one card:")
+print(f"\nthe most precise weights that fit in {USABLE:.0%} of one card:")
 for name, config in MODELS.items():
     print(f"{name:15}" + ", ".join(f"{card}: {best_fit(config, size)}" for card, size in GPUS.items()))

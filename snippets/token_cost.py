@@ -20,22 +20,30 @@ for name, enc in encodings.items():
           f"  Chinese / English = {counts['Chinese'] / counts['English']:.2f}x")
 
 # OpenAI list prices in US dollars per 1 million tokens (input, output), as announced in
-# 2024 (GPT-4o mini in 2024-07, GPT-4o's in 2024-08). Prices change: use your provider's list.
-PRICES = {
-    "GPT-4o mini": (Decimal("0.15"), Decimal("0.60")),
-    "GPT-4o": (Decimal("2.50"), Decimal("10.00")),
+# 2024 (GPT-4o mini and its fine-tuning in 2024-07, GPT-4o's in 2024-08). Prices change:
+# use your provider's list. A fine-tuned model is billed above its base model, but the
+# house rules are in its weights, so it needs a short instruction instead of a long one.
+PLANS = {  # model: (price in, price out, tokens of instructions in every request)
+    "GPT-4o mini": (Decimal("0.15"), Decimal("0.60"), 350),
+    "GPT-4o": (Decimal("2.50"), Decimal("10.00"), 350),
+    "4o mini tuned": (Decimal("0.30"), Decimal("1.20"), 50),
 }
+TRAINING_PRICE = Decimal("3.00")  # per 1M training tokens, GPT-4o mini fine-tuning
+CHAT_FORMAT = 3 * 2 + 3  # about 3 tokens per message (system, user) and 3 to start the reply
 enc = encodings["o200k_base"]
-SYSTEM_TOKENS = 350  # the same English instructions in every request, whatever the language
 users, requests_per_day, days = 100_000, 5, 30
 requests = users * requests_per_day * days
 print(f"\nWorkload: {users:,} users x {requests_per_day} requests a day x {days} days; each request")
-print(f"reads {SYSTEM_TOKENS} tokens of instructions plus the question, and writes the reply (o200k_base).")
-print(f"\n{'':14}{'English':>10}{'Chinese':>10}   (USD per month)")
-for model, (price_in, price_out) in PRICES.items():
+print(f"reads its instructions, the question and {CHAT_FORMAT} tokens of chat format, and writes the reply (o200k_base).")
+print(f"\n{'':14}{'instructions':>13}{'English':>10}{'Chinese':>10}   (USD per month)")
+for model, (price_in, price_out, instructions) in PLANS.items():
     row = []
     for question, reply in texts.values():
-        tokens_in, tokens_out = SYSTEM_TOKENS + len(enc.encode(question)), len(enc.encode(reply))
+        tokens_in = instructions + CHAT_FORMAT + len(enc.encode(question))
+        tokens_out = len(enc.encode(reply))
         cost = requests * (tokens_in * price_in + tokens_out * price_out) / 1_000_000
         row.append(cost.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    print(f"{model:14}{row[0]:>10,}{row[1]:>10,}")
+    print(f"{model:14}{instructions:>13}{row[0]:>10,}{row[1]:>10,}")
+examples, tokens_each, epochs = 1_000, 400, 3
+training = examples * tokens_each * epochs * TRAINING_PRICE / 1_000_000
+print(f"\nfine-tuning once: {examples:,} examples x {tokens_each} tokens x {epochs} epochs = USD {training:.2f}")
