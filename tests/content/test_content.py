@@ -120,3 +120,15 @@ def test_the_authors_note_boxes_quote_the_notes_verbatim():
             assert item in outline, f"{page.relative_to(REPO)}: not verbatim from the notes: {item!r}"
             checked += 1
     assert checked >= 10
+
+
+def test_every_llms_page_links_its_primary_sources():
+    """A learner can check each claim: every page of the LLMs section ends (before "Try it
+    yourself") with a Sources list of links to papers, model cards or official docs."""
+    for page in sorted((REPO / "docs" / "llms").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        headings = re.findall(r"^## (.+)$", text, re.M)
+        assert headings[-2:] == ["Sources", "Try it yourself"], page.name
+        sources = text.split("## Sources")[1].split("## Try it yourself")[0]
+        links = re.findall(r"\]\((https://[^)]+)\)", sources)
+        assert len(links) >= 3, f"{page.name}: {len(links)} source links"
