@@ -52,7 +52,8 @@ check(model)
 
 # %% [markdown]
 # The instruction never asks for the city alone, so that "before" is partly unfair to the
-# model. Here is the best a prompt alone does, with the habit stated:
+# model. Here is one prompt that states the habit (a few worked examples in the prompt, or
+# constrained decoding, are other things to try before training):
 
 # %%
 check(model, "Which city does this sentence mention? Reply with the city name only.")
@@ -82,6 +83,9 @@ for step in range(5):
 
 # %% [markdown]
 # ## 2. Check on sentences it never saw
+#
+# Four sentences make a demonstration, not a measurement: a real check uses dozens, kept
+# apart from the ones you tune the steps and learning rate on.
 
 # %%
 model.eval()

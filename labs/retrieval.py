@@ -10,7 +10,7 @@
 
 # %%
 notes = {
-    "attention": "Transformers compare every token with every other token, so cost "
+    "attention": "Transformers compare each token with every token before it, so cost "
                  "grows with the square of the context length.",
     "rwkv": "RWKV is a recurrent network that keeps a fixed-size state, so each new "
             "token costs the same.",

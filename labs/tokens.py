@@ -95,9 +95,9 @@ enc.decode(enc.encode(text)) == text
 # ## 7. Your turn
 #
 # Put your own text in `my_text` and run the cell again: your name, a sentence in your
-# language, a line of code. Which costs the most tokens per character?
+# language, a line of code. Which gets the fewest characters per token (costs the most)?
 
 # %%
 my_text = "Write your own sentence here."
 show(my_text)
-round(len(enc.encode(my_text)) / len(my_text), 2)  # tokens per character
+round(len(my_text) / len(enc.encode(my_text)), 1)  # characters per token

@@ -1,4 +1,5 @@
 import json
+import re
 
 import torch
 from peft import LoraConfig, get_peft_model
@@ -67,19 +68,27 @@ def wilson(k, n, z=1.96):
     return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
 
 
+def label_in(reply):
+    """The label a reply gives: from the JSON if it is the house format, else the first of the
+    two label words it mentions (so a right answer in words still counts as right)."""
+    try:
+        return json.loads(reply)["label"], True
+    except (ValueError, KeyError, TypeError):
+        words = re.findall(r"[a-z]+", reply.lower())
+        return next((word for word in words if word in ("positive", "negative")), None), False
+
+
 def evaluate(model, instruction=INSTRUCTION):
-    """Held-out loss on the replies, and how many held-out replies follow the format."""
+    """Held-out loss on the replies, how many held-out replies follow the format, and how
+    many give the right label in any form."""
     model.eval()
     with torch.no_grad():
         loss = model(**batch(held_out, instruction)).loss.item()
     follows = right = 0
     for review, truth in held_out:
         reply = reply_to(model, chat(review, instruction=instruction))
-        try:
-            label = json.loads(reply)["label"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        follows += label in ("positive", "negative")
+        label, in_format = label_in(reply)
+        follows += in_format and label in ("positive", "negative")
         right += label == truth
     print(f"held-out loss {loss:.3f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)}"
           f" (95% interval {wilson(right, len(held_out))}); last reply {reply!r}")
