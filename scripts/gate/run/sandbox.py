@@ -172,14 +172,19 @@ def unreadable(folders) -> str:
 
 def reachable(shown: list[Path]) -> list[str]:
     """Folders leading to each shown one, made searchable by anyone: bubblewrap would make
-    them for root alone, and the run is not root.  Only their names: nothing else in them."""
-    made: list[str] = []
+    them for root alone, and the run is not root.  Only their names: nothing else in them.
+    Each folder once, outermost first.
+
+    >>> reachable([Path("/srv/a/x"), Path("/srv/a/y"), Path("/srv/a/x/z")])
+    ['--perms', '0755', '--dir', '/srv', '--perms', '0755', '--dir', '/srv/a']
+    """
+    folders: list[Path] = []
     for folder in shown:
         for parent in reversed(folder.parents[:-1]):  # outermost first, '/' left out
             inside_shown = any(parent == other or other in parent.parents for other in shown)
-            if not inside_shown and str(parent) not in made[2::4]:
-                made += ["--perms", "0755", "--dir", str(parent)]
-    return made
+            if not inside_shown and parent not in folders:
+                folders.append(parent)
+    return [arg for parent in folders for arg in ("--perms", "0755", "--dir", str(parent))]
 
 
 def runtime() -> list[Path]:
