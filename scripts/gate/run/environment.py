@@ -74,6 +74,12 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}")  # a top-level module (``_s
 WEIGHT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")  # org/name, or a file
 
 
+def not_a_record(run: Run, problem: str) -> Run:
+    """Stop a run whose record is not one, saying what is wrong with it."""
+    run.stop, run.detail = Stop.RECORD, f"what it left for the gate is not a run record ({problem})"
+    return run
+
+
 def with_record(run: Run, data: bytes) -> Run:
     """Add what the child recorded at exit (modules imported, weights read, Python version),
     once checked: the record comes from inside the run, so it is trusted for nothing but its
@@ -83,8 +89,7 @@ def with_record(run: Run, data: bytes) -> Run:
         return run
     problem = record_problem(data)
     if problem:
-        run.stop, run.detail = Stop.RECORD, f"what it left for the gate is not a run record ({problem})"
-        return run
+        return not_a_record(run, problem)
     record = json.loads(data)
     run.modules, run.weights, run.python = record["modules"], record["weights"], record["python"]
     return run

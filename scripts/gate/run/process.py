@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from scripts.gate.run import limits, sandbox, watch
-from scripts.gate.run.environment import RECORD_KB, environment, with_record
+from scripts.gate.run.environment import RECORD_KB, environment, not_a_record, with_record
 from scripts.gate.run.spec import Caps, Run, RunSpec, Stop
 
 STREAMS = ("stdout", "stderr", "record")
@@ -59,7 +59,7 @@ def finish(run: Run, got: dict[str, bytes], group: limits.Group) -> Run:
     if run.capped == "memory-mb" and run.returncode != 0 and run.stop is Stop.NONE:
         run.stop = Stop.MEMORY
     if run.stop is Stop.RECORD:
-        run.detail = f"what it left for the gate is not a run record (more than {RECORD_KB} KB)"
+        return not_a_record(run, f"more than {RECORD_KB} KB")
     return run if run.stop is not Stop.NONE else with_record(run, got["record"])
 
 
