@@ -3,14 +3,14 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # compute in float32, whatever the file holds
 
 
 def next_token_logits(prompt):
     """The model's score for every token in its vocabulary, as the next token."""
     ids = tokenizer(prompt, return_tensors="pt").input_ids
     with torch.no_grad():
-        return model(ids).logits[0, -1].float()  # float32 even if the weights are 16-bit
+        return model(ids).logits[0, -1]
 
 
 def show(probs, k=5):

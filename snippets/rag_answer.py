@@ -22,6 +22,12 @@ def answer(question, context=None):
     return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
 
+def wilson(k, n, z=1.96):
+    """The 95% Wilson interval for k successes in n: what k/n says about the true rate."""
+    centre, half = (k + z * z / 2) / (n + z * z), z * (k * (n - k) / n + z * z / 4) ** 0.5 / (n + z * z)
+    return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
+
+
 # Each question, and a pattern the answer must contain to count as correct.
 questions = [
     ("What is the goal of this class?", r"full[- ]stack"),
@@ -45,4 +51,4 @@ for question, fact in questions:
         print(f"  {name:15} {'RIGHT' if right else 'wrong'}  {reply[:100]!r}")
 print()
 for name, right in correct.items():
-    print(f"{name:15} {right}/{len(questions)} correct")
+    print(f"{name:15} {right}/{len(questions)} correct (95% interval {wilson(right, len(questions))})")

@@ -1,6 +1,6 @@
 # How much GPU memory does a self-hosted model need? Weights, plus the KV cache of every
 # sequence served at once, plus some room for activations and the serving framework.
-BYTES_PER_WEIGHT = {"16-bit": 2.0, "8-bit": 1.0, "4-bit": 0.5}  # 4-bit formats add ~5-10% for scales
+BYTES_PER_WEIGHT = {"16-bit": 2.0, "8-bit": 1.0, "4-bit": 0.5}  # 4-bit formats add ~5-25% for scales
 OVERHEAD = 1.2  # about 20% on top, a common rule of thumb
 
 # Published configurations (each model's config.json on the Hugging Face Hub, e.g.
