@@ -3,7 +3,7 @@
 #
 # Teach SmolLM2-135M-Instruct a habit from examples alone: here, answer with the city a
 # sentence mentions and nothing else. LoRA trains two small matrices beside the attention
-# weights; the model's own weights stay frozen. Change the training examples, the number of
+# query and value weights; the model's own weights stay frozen. Change the training examples, the number of
 # steps or the learning rate, and check the result on sentences the model never trained on.
 #
 # You need `pip install transformers==5.24.0 peft==0.21.2`; the first run downloads SmolLM2

@@ -22,7 +22,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # compute in float32, whatever the file holds
 
 
 def generate(prompt, temperature=0.0, top_k=0, top_p=1.0, max_new_tokens=25, seed=0):

@@ -48,7 +48,8 @@ for word in ["token", "tokenization", "detokenization", "antidisestablishmentari
 # %% [markdown]
 # ## 3. Numbers are cut into groups of at most three digits
 #
-# That is one reason models find long arithmetic hard: a number is not one symbol.
+# That is one reason models find long arithmetic hard: a number is not one symbol
+# ([Singh & Strouse, 2024](https://arxiv.org/abs/2402.14903)).
 
 # %%
 for number in ["7", "42", "2026", "1234567", "3.14159"]:

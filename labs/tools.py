@@ -4,7 +4,7 @@
 # A model calls a tool by writing a name and JSON arguments; the application checks the call
 # and runs it. Here SmolLM2-135M-Instruct writes the calls under **constrained decoding**
 # (`outlines`): every token that would break the JSON schema is forbidden, so each call
-# parses and validates. Add a tool, change the requests, and see which calls are *right*,
+# parses and validates if it finishes within the token limit. Add a tool, change the requests, and see which calls are *right*,
 # not just valid.
 #
 # You need `pip install transformers==5.24.0 outlines==1.3.3`; the first run downloads

@@ -29,7 +29,7 @@ PLANS = {  # model: (price in, price out, tokens of instructions in every reques
     "4o mini tuned": (Decimal("0.30"), Decimal("1.20"), 50),
 }
 TRAINING_PRICE = Decimal("3.00")  # per 1M training tokens, GPT-4o mini fine-tuning
-CHAT_FORMAT = 3 * 2 + 3  # about 3 tokens per message (system, user) and 3 to start the reply
+CHAT_FORMAT = 2 * (3 + 1) + 3  # per message (system, user): 3, and 1 for its role; 3 to start the reply
 enc = encodings["o200k_base"]
 users, requests_per_day, days = 100_000, 5, 30
 requests = users * requests_per_day * days
