@@ -127,10 +127,27 @@ def annotate(markdown: str, record_for) -> str:
     return "\n".join(lines)
 
 
-OUTPUT_BLOCK = '<div class="highlight"><span class="filename">Output</span>'
+# The blocks an example shows in full, and the same block left out of the search index: a
+# titled file (its code, or its ``Output``) and a collapsed ``??? example`` (a data file or
+# a helper module).
+EXAMPLE_BLOCKS = {
+    '<div class="highlight"><span class="filename">':
+        '<div class="highlight" data-search-exclude><span class="filename">',
+    '<details class="example">': '<details class="example" data-search-exclude>',
+}
 
 
-def outputs_out_of_search(html: str) -> str:
-    """Leave verified outputs out of the search index, as the labs do: prose and code are
-    what readers search for, and every page's index entry is downloaded on every first visit."""
-    return html.replace(OUTPUT_BLOCK, OUTPUT_BLOCK.replace('"highlight"', '"highlight" data-search-exclude', 1))
+def examples_out_of_search(html: str) -> str:
+    """Leave the examples' files and outputs out of the search index (the labs leave out their
+    outputs).
+
+    The index is downloaded whole on every first visit to any page, and those files were half
+    of it; readers search the prose, where every name that matters is written as inline code
+    (which stays in the index).
+
+    >>> examples_out_of_search('<div class="highlight"><span class="filename">a.py</span>')
+    '<div class="highlight" data-search-exclude><span class="filename">a.py</span>'
+    """
+    for block, excluded in EXAMPLE_BLOCKS.items():
+        html = html.replace(block, excluded)
+    return html

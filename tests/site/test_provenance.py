@@ -77,3 +77,18 @@ def test_each_lab_output_has_its_line_with_the_versions_installed_here(built_sit
         assert f"{name} {metadata.version(name)}" in found[0]
     tokens = LINE.findall((built_site / "llms" / "tokens" / "index.html").read_text(encoding="utf-8"))
     assert tokens[0] == f"Python {platform.python_version()} · tiktoken {metadata.version('tiktoken')} · cl100k_base"
+
+
+def test_the_examples_files_stay_on_the_page_but_out_of_the_search_index(built_site):
+    """The index is downloaded whole on a first visit: it keeps the prose and its inline code,
+    not the example files (code, outputs, data, helpers) the pages show in full."""
+    import html
+    import json
+
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(doc["text"] for doc in index["docs"] if not doc["location"].startswith("labs/"))
+    page = (built_site / "building" / "rag" / "index.html").read_text(encoding="utf-8")
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for example in ("def chunk(", "changed with the notes:", "create_collection("):
+        assert example in shown and example not in text, example
+    assert "<code>apply_chat_template</code>" in text and "Retrieval augmented generation" in text
