@@ -5,7 +5,8 @@
 # the scores into probabilities, picks one, appends it, and repeats. In this lab you change
 # the knobs most LLM APIs expose (the prompt, the **temperature**, **top-k**, **top-p** and the
 # **maximum number of new tokens**; as of 2026-11 some reasoning models fix the sampling knobs
-# or reject them) and watch what changes.
+# or reject them, [Claude with extended thinking](https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking)
+# for one) and watch what changes.
 #
 # It uses [SmolLM2-135M-Instruct](https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct),
 # small enough for a laptop's CPU. You need `pip install torch transformers==5.24.0`; the first

@@ -59,7 +59,7 @@ for number in ["7", "42", "2026", "1234567", "3.14159"]:
 # ## 4. Languages and emoji cost differently
 #
 # Compare characters, UTF-8 bytes and tokens. English gets about four to five characters per
-# token (this sentence: 5.0); Chinese is closer to one token per character; an emoji can need
+# token (the English sample below: 5.0); Chinese is closer to one token per character; an emoji can need
 # several tokens.
 
 # %%

@@ -46,7 +46,7 @@ RECORDED_MODEL_REPLY = {
     ],
 }
 
-JSON_TYPES = {"string": str, "object": dict}
+JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict}
 
 
 def validate(arguments, schema):

@@ -1,5 +1,6 @@
 import json
 import re
+from math import comb
 
 import torch
 from peft import LoraConfig, get_peft_model
@@ -68,6 +69,15 @@ def wilson(k, n, z=1.96):
     return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
 
 
+def sign_test(pairs):
+    """Two-sided exact sign test over paired verdicts (before, after) of the same reviews: of
+    those that changed, could chance alone split them this lopsidedly?"""
+    better, worse = sum(b < a for b, a in pairs), sum(b > a for b, a in pairs)
+    n = better + worse
+    p = min(1.0, 2 * sum(comb(n, i) for i in range(max(better, worse), n + 1)) / 2**n) if n else 1.0
+    return f"{better} better, {worse} worse (exact sign test, two-sided p = {p:.3f})"
+
+
 def label_in(reply):
     """The label a reply gives: from the JSON if it is the house format, else the first of the
     two label words it mentions (so a right answer in words still counts as right)."""
@@ -80,24 +90,25 @@ def label_in(reply):
 
 def evaluate(model, instruction=INSTRUCTION):
     """Held-out loss on the replies, how many held-out replies follow the format, and how
-    many give the right label in any form."""
+    many give the right label in any form; returns each review's (in format, right label)."""
     model.eval()
     with torch.no_grad():
         loss = model(**batch(held_out, instruction)).loss.item()
-    follows = right = 0
+    verdicts = []
     for review, truth in held_out:
         reply = reply_to(model, chat(review, instruction=instruction))
         label, in_format = label_in(reply)
-        follows += in_format and label in ("positive", "negative")
-        right += label == truth
+        verdicts.append((in_format and label in ("positive", "negative"), label == truth))
+    follows, right = sum(f for f, _ in verdicts), sum(r for _, r in verdicts)
     print(f"held-out loss {loss:.3f}; format followed {follows}/{len(held_out)}; right label {right}/{len(held_out)}"
           f" (95% interval {wilson(right, len(held_out))}); last reply {reply!r}")
+    return verdicts
 
 
 print("before: ", end="")
 evaluate(model)
 print("prompted, format stated: ", end="")
-evaluate(model, STATED)
+stated = evaluate(model, STATED)
 print(f"unrelated, before: {reply_to(model, [{'role': 'user', 'content': UNRELATED}], 20)!r}")
 
 # LoRA: freeze the 135M weights, train two small matrices beside each attention q and v.
@@ -117,5 +128,8 @@ for step in range(6):
         print(f"  step {step + 1:2}: training loss {loss.item():.3f}")
 
 print("after:  ", end="")
-evaluate(model)
+after = evaluate(model)
+print("after against the stated prompt, review by review:")
+print("  format:", sign_test([(s[0], a[0]) for s, a in zip(stated, after)]))
+print("  label: ", sign_test([(s[1], a[1]) for s, a in zip(stated, after)]))
 print(f"unrelated, after: {reply_to(model, [{'role': 'user', 'content': UNRELATED}], 20)!r}")

@@ -1,4 +1,5 @@
 import re
+from math import comb
 
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -28,6 +29,13 @@ def wilson(k, n, z=1.96):
     return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
 
 
+def sign_test(better, worse):
+    """Two-sided exact sign test on the items that changed: could chance alone give a split
+    this lopsided? (The same questions are asked twice, so compare them pair by pair.)"""
+    n = better + worse
+    return min(1.0, 2 * sum(comb(n, i) for i in range(max(better, worse), n + 1)) / 2**n) if n else 1.0
+
+
 # Each question, and a pattern the answer must contain to count as correct.
 questions = [
     ("What is the goal of this class?", r"full[- ]stack"),
@@ -41,14 +49,21 @@ questions = [
     ("Which GPU does the class use for homework?", r"(not|n't) (in the notes|know|say)"),
 ]
 correct = {"without context": 0, "with context": 0}
+changed = {"better": 0, "worse": 0}
 for question, fact in questions:
     hits = search(client, question, k=2)
     print(f"Q: {question}   (expect /{fact}/; chunks #{hits[0]['id']} {hits[0]['score']:.2f}, #{hits[1]['id']} {hits[1]['score']:.2f})")
+    verdicts = []
     for name, context in (("without context", None), ("with context", hits)):
         reply = answer(question, context)
         right = re.search(fact, reply, re.IGNORECASE) is not None
         correct[name] += right
+        verdicts.append(right)
         print(f"  {name:15} {'RIGHT' if right else 'wrong'}  {reply[:100]!r}")
+    changed["better"] += verdicts == [False, True]
+    changed["worse"] += verdicts == [True, False]
 print()
 for name, right in correct.items():
     print(f"{name:15} {right}/{len(questions)} correct (95% interval {wilson(right, len(questions))})")
+print(f"changed with the notes: {changed['better']} better, {changed['worse']} worse"
+      f" (exact sign test, two-sided p = {sign_test(changed['better'], changed['worse']):.3f})")
