@@ -128,9 +128,12 @@ def annotate(markdown: str, record_for) -> str:
 
 
 # The blocks an example shows in full, and the same block left out of the search index: a
-# titled file (its code, or its ``Output``) and a collapsed ``??? example`` (a data file or
-# a helper module).
+# verified output (also classed ``output``, which the stylesheet wraps), any other titled file
+# (its code), and a collapsed ``??? example`` (a data file or a helper module).  In order: an
+# output is marked before the rule for titled files could match it.
 EXAMPLE_BLOCKS = {
+    '<div class="highlight"><span class="filename">Output</span>':
+        '<div class="highlight output" data-search-exclude><span class="filename">Output</span>',
     '<div class="highlight"><span class="filename">':
         '<div class="highlight" data-search-exclude><span class="filename">',
     '<details class="example">': '<details class="example" data-search-exclude>',
@@ -147,6 +150,8 @@ def examples_out_of_search(html: str) -> str:
 
     >>> examples_out_of_search('<div class="highlight"><span class="filename">a.py</span>')
     '<div class="highlight" data-search-exclude><span class="filename">a.py</span>'
+    >>> examples_out_of_search('<div class="highlight"><span class="filename">Output</span>')
+    '<div class="highlight output" data-search-exclude><span class="filename">Output</span>'
     """
     for block, excluded in EXAMPLE_BLOCKS.items():
         html = html.replace(block, excluded)
