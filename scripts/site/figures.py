@@ -1,9 +1,10 @@
 """Figures drawn at build time, from verified outputs, in a light and a dark variant.
 
-The heatmap and the 2-D map are parsed from ``snippets/embedding_similarity.out`` — the
-same checked file the page shows as text — so a picture can never disagree with the
-numbers beside it.  The four-architectures diagram is drawn from the small description in
-``ARCHITECTURES``, which keeps the site free of any third-party diagram script.  Results
+Each chart is parsed from a verified output — the same checked file its page shows as text:
+the heatmap and the 2-D map from ``snippets/embedding_similarity.out``, the attention maps from
+``snippets/transformer_numpy.out`` — so a picture can never disagree with the numbers beside it.
+The four-architectures diagram is drawn from the small description in ``ARCHITECTURES``,
+which keeps the site free of any third-party diagram script.  Results
 are cached on their inputs, so a warm build does not even import matplotlib.
 """
 
@@ -13,11 +14,11 @@ import io
 import re
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from scripts.gate import Project
 from scripts.site import memo
 
-SOURCE = "snippets/embedding_similarity.out"
 THEMES = {
     "light": {"fg": "#1f2328", "muted": "#57606a", "box": "#e8eaf6", "edge": "#3f51b5", "cmap": "Blues"},
     "dark": {"fg": "#e6edf3", "muted": "#9da7b3", "box": "#283046", "edge": "#8c9eff", "cmap": "viridis"},
@@ -89,6 +90,29 @@ def scatter(fig, text: str, theme: dict) -> None:
     style(ax, theme)
 
 
+def parse_heads(text: str) -> list[tuple[str, list[str], list[list[float]]]]:
+    """``layer 1, head 2`` blocks: (title, the words, the weight rows)."""
+    heads = []
+    for block in re.findall(r"^(layer \d+, head \d+)\n(.+?)(?:\n\n|\Z)", text, flags=re.M | re.S):
+        title, (header, *rows) = block[0], block[1].splitlines()
+        heads.append((title, header.split(), [[float(v) for v in row.split()[1:]] for row in rows]))
+    return heads
+
+
+def attention_maps(fig, text: str, theme: dict) -> None:
+    """One panel per printed head, side by side, darker where a token (row) looks more."""
+    heads = parse_heads(text)
+    for n, (title, words, rows) in enumerate(heads):
+        ax = fig.add_subplot(1, len(heads), n + 1)
+        ax.imshow(rows, cmap=theme["cmap"], vmin=0, vmax=1)
+        ax.set_xticks(range(len(words)), words, rotation=90)
+        ax.set_yticks(range(len(words)), words if n == 0 else [])
+        ax.set_title(title, color=theme["fg"])
+        style(ax, theme)
+    fig.supxlabel("looked at", color=theme["fg"])
+    fig.supylabel("looking", color=theme["fg"])
+
+
 def architectures(fig, text: str, theme: dict) -> None:
     """One row per architecture: its title and what happens to the weights above a chain of
     boxes, as wide as the row allows.  Axis units are points, the unit of font sizes."""
@@ -121,12 +145,21 @@ def architectures(fig, text: str, theme: dict) -> None:
                                         "shrinkB": 0})
 
 
-FIGURES = {  # name: (draw function, size in inches, text as glyph paths?)
-    # Charts keep their text as text (a quarter of the bytes; the reader's sans-serif font,
-    # selectable); the diagram draws glyphs as paths, so every label fits its box exactly.
-    "similarity-heatmap": (heatmap, (6.4, 5.0), False),
-    "embedding-map": (scatter, (7.6, 5.2), False),
-    "four-architectures": (architectures, (6.0, 4.9), True),
+class Figure(NamedTuple):
+    draw: object  # draw(fig, text of source, theme)
+    size: tuple[float, float]  # inches
+    glyph_paths: bool  # text as glyph paths (exact fit) or as text
+    source: str  # the verified output it is drawn from
+
+
+EMBEDDINGS, TRANSFORMER = "snippets/embedding_similarity.out", "snippets/transformer_numpy.out"
+# Charts keep their text as text (a quarter of the bytes; the reader's sans-serif font,
+# selectable); the diagram draws glyphs as paths, so every label fits its box exactly.
+FIGURES = {
+    "similarity-heatmap": Figure(heatmap, (6.4, 5.0), False, EMBEDDINGS),
+    "embedding-map": Figure(scatter, (7.6, 5.2), False, EMBEDDINGS),
+    "four-architectures": Figure(architectures, (6.0, 4.9), True, EMBEDDINGS),
+    "attention-maps": Figure(attention_maps, (9.0, 3.8), False, TRANSFORMER),
 }
 
 
@@ -147,31 +180,37 @@ def render(draw, size, text: str, theme: dict, glyph_paths: bool = True) -> byte
     return buffer.getvalue()
 
 
+def sources(project: Project) -> dict[str, str]:
+    """The text of each figure source the project has (a throwaway test project may have none)."""
+    paths = sorted({figure.source for figure in FIGURES.values()})
+    return {rel: (project.root / rel).read_text(encoding="utf-8") for rel in paths if (project.root / rel).exists()}
+
+
 def build(where: Project | Path) -> dict[str, bytes]:
-    """``{"similarity-heatmap-light.svg": b"<svg ...", ...}``, drawn or taken from the cache."""
+    """``{"similarity-heatmap-light.svg": b"<svg ...", ...}``, drawn or taken from the cache:
+    every figure whose source output exists."""
     project = Project.of(where)
-    text = (project.root / SOURCE).read_text(encoding="utf-8")
-    inputs = [text, memo.source_of(__file__), metadata.version("matplotlib")]
-    folder = memo.files(project.cache, "figures", inputs, lambda: draw_all(text))
+    texts = sources(project)
+    inputs = [*(f"{rel}\n{text}" for rel, text in texts.items()),
+              memo.source_of(__file__), metadata.version("matplotlib")]
+    folder = memo.files(project.cache, "figures", inputs, lambda: draw_all(texts))
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-def draw_all(text: str) -> dict[str, bytes]:
-    """Every figure in every theme: ``{"<figure>-<theme>.svg": svg}``."""
-    return {f"{name}-{variant}.svg": render(draw, size, text, theme, glyph_paths)
-            for name, (draw, size, glyph_paths) in FIGURES.items() for variant, theme in THEMES.items()}
+def draw_all(texts: dict[str, str]) -> dict[str, bytes]:
+    """Every figure with a source, in every theme: ``{"<figure>-<theme>.svg": svg}``."""
+    return {f"{name}-{variant}.svg": render(f.draw, f.size, texts[f.source], theme, f.glyph_paths)
+            for name, f in FIGURES.items() if f.source in texts for variant, theme in THEMES.items()}
 
 
 def add_to_site(files, config, project: Project) -> None:
     """Put the figures into MkDocs' file collection as ``assets/figures/<name>``.
 
-    A project without the source output (a throwaway test project) gets no figures; on the
-    real site a page that links to a missing figure fails strict link validation instead.
+    A project without a figure's source output (a throwaway test project) gets no such figure;
+    on the real site a page that links to a missing figure fails strict link validation instead.
     """
     from mkdocs.structure.files import File
 
-    if not (project.root / SOURCE).exists():
-        return
     for name, content in build(project).items():
         files.append(File.generated(config, f"assets/figures/{name}", content=content))
 

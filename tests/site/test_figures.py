@@ -6,7 +6,8 @@ from scripts.gate import settings
 from scripts.site import figures, memo
 from tests.conftest import REPO
 
-OUT = (REPO / figures.SOURCE).read_text(encoding="utf-8")
+OUT = (REPO / figures.EMBEDDINGS).read_text(encoding="utf-8")
+HEADS = (REPO / figures.TRANSFORMER).read_text(encoding="utf-8")
 
 
 def test_the_heatmap_data_is_the_verified_matrix():
@@ -25,8 +26,18 @@ def test_the_map_data_is_the_verified_projection():
     assert labels["S0"] == "The cat sits on the mat."
 
 
+def test_the_attention_maps_are_the_verified_weights():
+    heads = figures.parse_heads(HEADS)
+    assert [title for title, _, _ in heads] == ["layer 1, head 2", "layer 13, head 8", "layer 16, head 3"]
+    for _, words, rows in heads:
+        assert words[:2] == ["The", "cat"] and len(rows) == len(words) == 10
+        assert all(abs(sum(row) - 1) < 0.06 for row in rows)  # each row a distribution, rounded to 2 places
+        assert all(v == 0 for i, row in enumerate(rows) for v in row[i + 1:])  # causal: nothing later
+
+
 def test_build_draws_every_figure_in_both_themes_and_caches_them(project, monkeypatch):
     (project.root / "snippets" / "embedding_similarity.out").write_text(OUT)
+    (project.root / "snippets" / "transformer_numpy.out").write_text(HEADS)
     built = figures.build(project.root)
     assert sorted(built) == sorted(f"{n}-{t}.svg" for n in figures.FIGURES for t in figures.THEMES)
     assert all(svg.lstrip().startswith(b"<?xml") and b"<svg" in svg for svg in built.values())
@@ -88,7 +99,7 @@ def test_the_architectures_diagram_is_readable_at_a_phones_column_and_every_labe
     from matplotlib.patches import FancyBboxPatch
     from matplotlib.text import Text
 
-    draw, size, glyph_paths = figures.FIGURES["four-architectures"]
+    draw, size, glyph_paths, _ = figures.FIGURES["four-architectures"]
     width, _ = figures.intrinsic_size(figures.render(draw, size, OUT, figures.THEMES["light"], glyph_paths))
     fig = Figure(figsize=size, dpi=72)
     renderer = FigureCanvasAgg(fig).get_renderer()

@@ -1,0 +1,32 @@
+import math
+import random
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
+tokenizer = AutoTokenizer.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
+
+sentences = (Path(__file__).parent / "data" / "tiny_corpus.txt").read_text(encoding="utf-8").splitlines()
+shuffled = []
+rng = random.Random(0)
+for sentence in sentences:  # the same words in a random order
+    words = sentence.rstrip(".").split()
+    rng.shuffle(words)
+    shuffled.append(" ".join(words) + ".")
+
+
+def loss_of(text):
+    """Mean -log P(token) over every token after the first, and how many tokens that is."""
+    ids = tokenizer(text, return_tensors="pt").input_ids
+    with torch.no_grad():  # given labels, the model returns the mean cross-entropy of its predictions
+        return model(ids, labels=ids).loss.item(), ids.shape[1] - 1
+
+
+print(f"{'':16}{'tokens':>7}{'loss':>7}{'perplexity':>12}")
+for name, texts in (("the 8 sentences", sentences), ("words shuffled", shuffled)):
+    loss, count = loss_of("\n".join(texts))
+    print(f"{name:16}{count:7}{loss:7.2f}{math.exp(loss):12.0f}")
+print("\nfor example:", shuffled[1])
