@@ -132,3 +132,25 @@ def test_every_llms_page_links_its_primary_sources():
         sources = text.split("## Sources")[1].split("## Try it yourself")[0]
         links = re.findall(r"\]\((https://[^)]+)\)", sources)
         assert len(links) >= 3, f"{page.name}: {len(links)} source links"
+
+
+# The LLMs section's nodes and the verified examples that teach each one from the inside: a node
+# is taught only where its page explains it beside code that runs (the gate checks each output).
+TAUGHT_BY = {
+    ("llms/tokens.md", "tokenization"): ["bpe_from_scratch", "tokenizers_compared", "token_embeddings"],
+    ("llms/next-token.md", "probability distribution"): ["next_token", "next_token_llm", "llm_perplexity"],
+    ("llms/architectures.md", "transformers"): ["attention", "transformer_numpy"],
+    ("llms/architectures.md", "rwkv"): ["recurrence", "kv_cache"],
+    ("llms/architectures.md", "mamba"): ["recurrence", "kv_cache"],
+    ("llms/neural-networks.md", "mathematical principles"): ["learn_next_token"],
+}
+
+
+def test_every_llms_node_has_a_verified_example_on_its_page():
+    assert set(TAUGHT_BY) <= set(OUTLINE)
+    for (page, _), names in TAUGHT_BY.items():
+        text = (REPO / "docs" / page).read_text(encoding="utf-8")
+        for name in names:
+            for suffix in (".py", ".out"):
+                assert f'--8<-- "snippets/{name}{suffix}"' in text, f"{page}: does not show {name}{suffix}"
+                assert (REPO / "snippets" / f"{name}{suffix}").is_file(), f"snippets/{name}{suffix}"
