@@ -5,9 +5,11 @@ from pathlib import Path
 import tiktoken
 from transformers import AutoTokenizer
 
-# GPT-style: cut the text into words first (a space joins the word after it), so that no
-# merge crosses a word boundary; then work on each word's UTF-8 bytes (256 starting tokens).
-WORDS = re.compile(r" ?\w+| ?[^\w\s]+|\s+")
+# GPT-2's way: cut the text into words first, so that no merge crosses a word boundary: letters,
+# digits, other symbols, each with the one space before them; spaces left over, on their own.
+# (GPT-2's pattern less its rule for English contractions.) Then work on each word's UTF-8
+# bytes: 256 starting tokens.
+WORDS = re.compile(r" ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
 def merge(ids, pair, new_id):

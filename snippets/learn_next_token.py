@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 # 1. One neuron, one gradient step, by hand. The neuron says "yes" with probability
-#    p = sigmoid(w * x + b); the answer should be yes (y = 1); its loss is -log p.
+#    p = sigmoid(w * x + b). Its loss is -[y ln p + (1 - y) ln(1 - p)], here -ln p: the answer is yes (y = 1).
 x, y, w, b, lr = 2.0, 1, 0.5, 0.0, 0.5
 p = 1 / (1 + math.exp(-(w * x + b)))
 grad_w, grad_b = (p - y) * x, p - y  # chain rule: d(loss)/d(w*x + b) = p - y

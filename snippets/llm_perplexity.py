@@ -19,14 +19,17 @@ for sentence in sentences:  # the same words in a random order
 
 
 def loss_of(text):
-    """Mean -log P(token) over every token after the first, and how many tokens that is."""
+    """Mean -ln P(token) over every token after the first (the predicted ones), their number,
+    and how many characters they hold."""
     ids = tokenizer(text, return_tensors="pt").input_ids
     with torch.no_grad():  # given labels, the model returns the mean cross-entropy of its predictions
-        return model(ids, labels=ids).loss.item(), ids.shape[1] - 1
+        loss = model(ids, labels=ids).loss.item()
+    return loss, ids.shape[1] - 1, len(text) - len(tokenizer.decode(ids[0, :1]))
 
 
-print(f"{'':16}{'tokens':>7}{'loss':>7}{'perplexity':>12}")
+print(f"{'':16}{'predicted tokens':>17}{'loss':>7}{'perplexity':>12}{'bits per character':>20}")
 for name, texts in (("the 8 sentences", sentences), ("words shuffled", shuffled)):
-    loss, count = loss_of("\n".join(texts))
-    print(f"{name:16}{count:7}{loss:7.2f}{math.exp(loss):12.0f}")
+    loss, count, characters = loss_of("\n".join(texts))
+    bits = loss * count / characters / math.log(2)  # the same total surprise, in bits, per character
+    print(f"{name:16}{count:17}{loss:7.2f}{math.exp(loss):12.0f}{bits:20.2f}")
 print("\nfor example:", shuffled[1])

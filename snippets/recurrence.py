@@ -32,15 +32,15 @@ def parallel(decay):
 scores = Q[-1] @ K.T / np.sqrt(d)
 attention = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
 decays = {
-    "fixed decay 0.8": np.full(n, 0.8),  # RWKV-4-style: the same rate for every input
-    "selective": 1 / (1 + np.exp(-(X @ w_gate))),  # Mamba-style: a_t = sigmoid(x_t . w)
+    "fixed decay 0.8": np.full(n, 0.8),  # RWKV-5-style: the same rate for every input
+    "selective": 1 / (1 + np.exp(-(X @ w_gate))),  # a sigmoid gate, standing in for Mamba's exp(delta_t A)
 }
 print("selective gate a_t per token:", " ".join(f"{w}={a:.2f}" for w, a in zip(words, decays["selective"])))
-print("\nhow much each token counts for the last one, 'slept':")
+print("\nthe last token, 'slept': its attention weights, and how much of each token the state keeps")
 print(f"{'':31}" + "".join(f"{w:>7}" for w in words))
 print(f"{'softmax attention weight':31}" + "".join(f"{v:7.2f}" for v in attention))
 for name, decay in decays.items():
-    print(f"{name + ': left in state':31}" + "".join(f"{v:7.2f}" for v in kept(decay)[-1]))
+    print(f"{name + ': kept':31}" + "".join(f"{v:7.2f}" for v in kept(decay)[-1]))
 same = all(np.allclose(recurrent(decay)[0], parallel(decay)) for decay in decays.values())
 print(f"\nrecurrent and parallel forms give the same outputs: {same}")
 S = recurrent(decays["selective"])[1]

@@ -18,7 +18,9 @@ def rms_norm(x, weight):
 
 def rope(x):
     """Rotary positions: turn each pair of numbers (i, i + 64/2) of a head's query or key by an
-    angle = position x frequency, so that a query-key dot product depends on their distance."""
+    angle = position x frequency, so that a query-key dot product depends on their distance.
+    (The RoPE paper pairs neighbours, 2i and 2i + 1; transformers' Llama pairs i and i + 32,
+    the same rotation with the weights' numbers in another order.)"""
     half = head_dim // 2
     frequencies = config.rope_parameters["rope_theta"] ** (-np.arange(half) / half)
     angle = np.arange(x.shape[1])[:, None] * frequencies  # (tokens, half)
