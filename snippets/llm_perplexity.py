@@ -12,10 +12,10 @@ model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
 sentences = (Path(__file__).parent / "data" / "tiny_corpus.txt").read_text(encoding="utf-8").splitlines()
 shuffled = []
 rng = random.Random(0)
-for sentence in sentences:  # the same words in a random order
-    words = sentence.rstrip(".").split()
+for sentence in sentences:  # the same words in a random order, capitalised as a sentence
+    words = sentence.rstrip(".").lower().split()
     rng.shuffle(words)
-    shuffled.append(" ".join(words) + ".")
+    shuffled.append(" ".join(words).capitalize() + ".")
 
 
 def loss_of(text):

@@ -16,3 +16,4 @@ for word in (" cat", " Paris", " three", " happy"):
     similarity = unit @ unit[token_id]  # cosine similarity with every row
     nearest = [i for i in np.argsort(-similarity) if i != token_id][:5]
     print("  nearest rows:", ", ".join(f"{tokenizer.decode(int(i))!r} {similarity[i]:.2f}" for i in nearest))
+    print(f"  (its median similarity to all {len(table):,} rows: {np.median(similarity):.2f})")

@@ -102,15 +102,20 @@ def parse_heads(text: str) -> list[tuple[str, list[str], list[list[float]]]]:
 def attention_maps(fig, text: str, theme: dict) -> None:
     """One panel per printed head, side by side, darker where a token (row) looks more."""
     heads = parse_heads(text)
+    axes = []
     for n, (title, words, rows) in enumerate(heads):
         ax = fig.add_subplot(1, len(heads), n + 1)
-        ax.imshow(rows, cmap=theme["cmap"], vmin=0, vmax=1)
+        axes.append(ax)
+        image = ax.imshow(rows, cmap=theme["cmap"], vmin=0, vmax=1)
         ax.set_xticks(range(len(words)), words, rotation=90)
         ax.set_yticks(range(len(words)), words if n == 0 else [])
         ax.set_title(title, color=theme["fg"])
         style(ax, theme)
     fig.supxlabel("looked at", color=theme["fg"])
     fig.supylabel("looking", color=theme["fg"])
+    colorbar = fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+    colorbar.ax.tick_params(colors=theme["fg"])
+    colorbar.ax.yaxis.label.set_color(theme["fg"])
 
 
 def architectures(fig, text: str, theme: dict) -> None:

