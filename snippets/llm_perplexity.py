@@ -22,7 +22,9 @@ def loss_of(text):
     """Mean -ln P(token) over every token after the first (the predicted ones), their number,
     and how many characters they hold."""
     ids = tokenizer(text, return_tensors="pt").input_ids
-    with torch.no_grad():  # given labels, the model returns the mean cross-entropy of its predictions
+    # Given labels, the model returns the mean cross-entropy of its predictions: it shifts them by
+    # one itself, so position i is scored on token i + 1, and the last position is not scored.
+    with torch.no_grad():
         loss = model(ids, labels=ids).loss.item()
     return loss, ids.shape[1] - 1, len(text) - len(tokenizer.decode(ids[0, :1]))
 

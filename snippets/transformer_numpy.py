@@ -24,7 +24,7 @@ def rope(x):
     half = head_dim // 2
     frequencies = config.rope_parameters["rope_theta"] ** (-np.arange(half) / half)
     angle = np.arange(x.shape[1])[:, None] * frequencies  # (tokens, half)
-    cos, sin = np.cos(angle), np.sin(angle)
+    cos, sin = np.cos(angle).astype(x.dtype), np.sin(angle).astype(x.dtype)  # stay in float32
     a, b = x[..., :half], x[..., half:]
     return np.concatenate([a * cos - b * sin, b * cos + a * sin], axis=-1)
 
@@ -45,7 +45,7 @@ def attention(x, p):
     v = (x @ W[p + "v_proj.weight"].T).reshape(n, kv_heads, head_dim).transpose(1, 0, 2)
     q, k = rope(q), rope(k)
     k, v = np.repeat(k, heads // kv_heads, axis=0), np.repeat(v, heads // kv_heads, axis=0)
-    scores = q @ k.transpose(0, 2, 1) / np.sqrt(head_dim)
+    scores = q @ k.transpose(0, 2, 1) / head_dim**0.5
     scores = np.where(np.tri(n, dtype=bool), scores, -np.inf)  # no token sees a later one
     weights = softmax(scores)  # (heads, tokens, tokens): who looks at whom
     attention_maps[p] = weights
@@ -81,7 +81,7 @@ counted = config.vocab_size * d + layers * per_layer + d
 print(f"parameters from the config: {counted:,}; in the file: {sum(a.size for a in W.values()):,}")
 print(f"  one block: {per_layer:,} ({3 * d * ffn / per_layer:.0%} of it in the MLP)")
 
-# Now the same prompt through this NumPy model and through transformers (PyTorch).
+# Now the same prompt through this NumPy model and through transformers (PyTorch), both in float32.
 tokenizer = AutoTokenizer.from_pretrained(model_id)
 reference = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
 ids = tokenizer("The capital of France is").input_ids
