@@ -1,0 +1,94 @@
+import json
+from math import comb, sqrt
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from notes_db import chunk, model
+
+data = Path(__file__).parent / "data"
+chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
+tests = json.loads((data / "retrieval_questions.json").read_text(encoding="utf-8"))
+questions = [t["question"] for t in tests]
+# Each question is labelled with a phrase found in exactly one chunk: the chunk that answers it.
+answers = []
+for t in tests:
+    [where] = [i for i, text in enumerate(chunks) if t["answer"] in text]
+    answers.append(where)
+
+
+def dense():
+    """Embeddings (MiniLM): chunks close in meaning to the question rank first."""
+    return model.encode(questions, normalize_embeddings=True) @ model.encode(chunks, normalize_embeddings=True).T
+
+
+def keyword():
+    """BM25: chunks sharing rare words with the question rank first."""
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
+    words = bm25s.tokenize(questions, stopwords="en", return_ids=False, show_progress=False)
+    return np.array([bm25.get_scores(w) for w in words])
+
+
+def ranks(scores):
+    """Each chunk's rank (0 = first) for each question; ties: the earlier chunk first."""
+    order = np.array([sorted(range(len(chunks)), key=lambda i: (-row[i], i)) for row in scores])
+    return np.argsort(order, axis=1)
+
+
+def hybrid(*rankings, k=60):
+    """Reciprocal rank fusion: add 1 / (k + rank) from each retriever (k = 60, as in the paper)."""
+    return sum(1 / (k + 1 + r) for r in rankings)
+
+
+def wilson(hits, n, z=1.96):
+    """The 95% Wilson interval of a rate of hits out of n."""
+    p = hits / n
+    centre, half = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def bootstrap(values, rng, rounds=2000):
+    """The 95% percentile bootstrap interval of a mean: resample the questions with replacement."""
+    means = [rng.choice(values, len(values)).mean() for _ in range(rounds)]
+    return np.percentile(means, [2.5, 97.5])
+
+
+by_dense, by_keyword = ranks(dense()), ranks(keyword())
+results = {"dense (MiniLM)": by_dense, "keyword (BM25)": by_keyword,
+           "hybrid (RRF)": ranks(hybrid(by_dense, by_keyword))}
+n = len(tests)
+print(f"{n} questions over {len(chunks)} chunks of the class notes; 95% intervals in brackets\n")
+print(f"{'':16}{'hit@1':>20}{'hit@3':>20}{'MRR':>20}")
+for name, rank in results.items():
+    position = rank[np.arange(n), answers]  # where the answering chunk came, per question
+    cells = []
+    for k in (1, 3):
+        hits = int((position < k).sum())
+        low, high = wilson(hits, n)
+        cells.append(f"{hits}/{n} [{low:.2f}-{high:.2f}]")
+    reciprocal = 1 / (position + 1)
+    low, high = bootstrap(reciprocal, np.random.default_rng(0))
+    cells.append(f"{reciprocal.mean():.2f} [{low:.2f}-{high:.2f}]")
+    print(f"{name:16}" + "".join(f"{c:>20}" for c in cells))
+
+
+def sign_test(better, worse):
+    """Two-sided exact sign test: how likely so uneven a split is if neither retriever is better."""
+    m = better + worse
+    tail = sum(comb(m, i) for i in range(min(better, worse) + 1)) / 2**m
+    return min(1.0, 2 * tail)
+
+
+print("\nthe same questions, pair by pair (by the answering chunk's rank; ties left out):")
+fused = results["hybrid (RRF)"][np.arange(n), answers]
+for name in ("dense (MiniLM)", "keyword (BM25)"):
+    single = results[name][np.arange(n), answers]
+    better, worse = int((fused < single).sum()), int((fused > single).sum())
+    print(f"  hybrid against {name}: better on {better}, worse on {worse}, p = {sign_test(better, worse):.3f}")
+
+print("\nwhere the hybrid's top 3 miss the answer (its first chunk shown):")
+for t, position, row in zip(tests, fused, results["hybrid (RRF)"]):
+    if position >= 3:
+        print(f"  {t['question']}\n    -> {chunks[int(np.argmin(row))].replace(chr(10), ' / ')[:76]!r}")
