@@ -9,7 +9,7 @@ import numpy as np
 x, y, w, b, lr = 2.0, 1, 0.5, 0.0, 0.5
 p = 1 / (1 + math.exp(-(w * x + b)))
 grad_w, grad_b = (p - y) * x, p - y  # chain rule: d(loss)/d(w*x + b) = p - y
-print(f"one neuron: p = sigmoid({w} * {x} + {b}) = {p:.3f}, loss -log p = {-math.log(p):.3f}")
+print(f"one neuron: p = sigmoid({w} * {x} + {b}) = {p:.3f}, loss -ln p = {-math.log(p):.3f}")
 print(f"  gradient: d loss/dw = (p - y) * x = {grad_w:.3f}, d loss/db = p - y = {grad_b:.3f}")
 w, b = w - lr * grad_w, b - lr * grad_b  # a step against the gradient
 p = 1 / (1 + math.exp(-(w * x + b)))
