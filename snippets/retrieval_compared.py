@@ -24,7 +24,8 @@ def dense():
 
 
 def keyword():
-    """BM25: chunks sharing rare words with the question rank first."""
+    """BM25: chunks sharing rare words with the question rank first (a chunk sharing none
+    scores 0, and those ties keep the notes' order)."""
     bm25 = bm25s.BM25()
     bm25.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
     words = bm25s.tokenize(questions, stopwords="en", return_ids=False, show_progress=False)
@@ -81,12 +82,12 @@ def sign_test(better, worse):
     return min(1.0, 2 * tail)
 
 
-print("\nthe same questions, pair by pair (by the answering chunk's rank; ties left out):")
-fused = results["hybrid (RRF)"][np.arange(n), answers]
-for name in ("dense (MiniLM)", "keyword (BM25)"):
-    single = results[name][np.arange(n), answers]
-    better, worse = int((fused < single).sum()), int((fused > single).sum())
-    print(f"  hybrid against {name}: better on {better}, worse on {worse}, p = {sign_test(better, worse):.3f}")
+print("\nthe same questions, pair by pair (the answering chunk ranked higher or lower; ties left out):")
+position = {name: rank[np.arange(n), answers] for name, rank in results.items()}
+for a, b in (("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)")):
+    better, worse = int((position[a] < position[b]).sum()), int((position[a] > position[b]).sum())
+    print(f"  {a} against {b}: better on {better}, worse on {worse}, p = {sign_test(better, worse):.3f}")
+fused = position["hybrid (RRF)"]
 
 print("\nwhere the hybrid's top 3 miss the answer (its first chunk shown):")
 for t, position, row in zip(tests, fused, results["hybrid (RRF)"]):

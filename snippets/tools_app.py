@@ -1,7 +1,7 @@
 """The application side of function calling: two tools, their JSON schemas, the prompt that
 shows them to SmolLM2, and the code that parses, validates and executes a call.
 
-Imported by tool_calls.py and tool_calls_constrained.py; save it beside them."""
+Imported by tool_calls.py, tool_calls_constrained.py and agent_loop.py; save it beside them."""
 import json
 import re
 
