@@ -43,11 +43,11 @@ or, once the tool results let you answer, {"answer": "your answer"}""")
 
 def problem_with(call, allowed, user, done=()):
     """What the application refuses, whatever the model wrote: a tool outside this request's
-    allow-list, a side effect the user does not confirm, arguments a schema cannot rule out,
-    a call it already made (its result is in the conversation)."""
+    allow-list, a side effect the user does not confirm, a business rule this schema does not
+    express, a call that already ran (its result is in the conversation)."""
     name, arguments = call["name"], call["arguments"]
     if call in done:
-        return "this call was made already; its result is above: answer the user now"
+        return "this call ran already; its result is above: answer the user now"
     if name not in allowed:
         return f"{name} is not allowed for this request"
     if name in SIDE_EFFECTS and user.get("confirm") != "yes":
@@ -82,10 +82,12 @@ def agent(request, allowed, user, max_steps=3):
             print(f"  step {step}: answers {reply['answer']!r}")
             return
         result = run(reply, allowed, user, done)
-        done.append(reply)
+        if "error" not in result:
+            done.append(reply)  # it ran
         print(f"  step {step}: {reply['name']}({json.dumps(reply['arguments'])})\n          -> {json.dumps(result)}")
         messages += [{"role": "assistant", "content": text}, {"role": "tool", "content": json.dumps(result)}]
-    # Out of steps: one last turn with no tool on offer (what tool_choice="none" does in an API).
+    # Out of steps: one last turn with no tool on offer (something like tool_choice="none" in an
+    # API), from a rebuilt prompt; with no system message, SmolLM2's template adds its default one.
     results = [m for m in messages if m["role"] == "tool" and '"error"' not in m["content"]]
     final = [messages[1], *results, {"role": "user", "content": "Answer my question in one sentence, using the tool result."}]
     prompt = tokenizer.apply_chat_template(final, add_generation_prompt=True, tokenize=False)

@@ -19,7 +19,9 @@ PROMPTS = {
     "notes only": "Notes:\n{notes}\n\nAnswer only from the notes. If the notes do not contain the answer, "
                   "reply exactly: not in the notes.\nQuestion: {question}",
 }
-ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "no information")
+# What counts as abstaining, checked in the first 10 tokens of each reply (apostrophes straightened).
+ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "no information",
+            "do not contain", "don't contain", "not mention", "doesn't mention")
 
 
 def best_chunk(questions):
@@ -54,10 +56,10 @@ def wilson(hits, n, z=1.96):
 
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")
-print(f"(says {' or '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
+print(f"(its first 10 tokens say one of {', '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
 for name, template in PROMPTS.items():
     replies = answers(template, unanswerable)
-    abstained = sum(any(a in r.lower() for a in ABSTAINS) for r in replies)
+    abstained = sum(any(a in r.lower().replace("\u2019", "'") for a in ABSTAINS) for r in replies)
     low, high = wilson(abstained, len(replies))
     print(f"\n  prompt {name!r:13} {abstained}/{len(replies)} [{low:.2f}-{high:.2f}]")
     for question, reply in list(zip(unanswerable, replies))[:2]:

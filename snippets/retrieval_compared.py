@@ -38,9 +38,10 @@ def ranks(scores):
     return np.argsort(order, axis=1)
 
 
-def hybrid(*rankings, k=60):
-    """Reciprocal rank fusion: add 1 / (k + rank) from each retriever (k = 60, as in the paper)."""
-    return sum(1 / (k + 1 + r) for r in rankings)
+def hybrid(dense_rank, keyword_rank, keyword_scores, k=60):
+    """Reciprocal rank fusion: add 1 / (k + rank), rank counted from 1, from each retriever
+    (k = 60, as in the paper); a chunk BM25 did not find at all (score 0) gets nothing from it."""
+    return 1 / (k + 1 + dense_rank) + np.where(keyword_scores > 0, 1 / (k + 1 + keyword_rank), 0)
 
 
 def wilson(hits, n, z=1.96):
@@ -56,9 +57,10 @@ def bootstrap(values, rng, rounds=2000):
     return np.percentile(means, [2.5, 97.5])
 
 
-by_dense, by_keyword = ranks(dense()), ranks(keyword())
+keyword_scores = keyword()
+by_dense, by_keyword = ranks(dense()), ranks(keyword_scores)
 results = {"dense (MiniLM)": by_dense, "keyword (BM25)": by_keyword,
-           "hybrid (RRF)": ranks(hybrid(by_dense, by_keyword))}
+           "hybrid (RRF)": ranks(hybrid(by_dense, by_keyword, keyword_scores))}
 n = len(tests)
 print(f"{n} questions over {len(chunks)} chunks of the class notes; 95% intervals in brackets\n")
 print(f"{'':16}{'hit@1':>20}{'hit@3':>20}{'MRR':>20}")

@@ -147,7 +147,8 @@ def source_of(src_uri: str) -> str:
 def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
     """A rendered lab page, finished: a download button on top (under a failed check's
     warning, while serving), code cells shown as the site's code blocks, the provenance line
-    under each output, the outputs left out of the search index so prose is found first, and
+    under each output, the code and outputs left out of the search index so prose is found
+    first (the index is downloaded whole on a first visit), and
     no script that would reach another host (nbconvert's MathJax and Mermaid loaders)."""
     from bs4 import BeautifulSoup
 
@@ -161,6 +162,7 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
             script.decompose()
     for number, editor in enumerate(soup.select("div.jp-InputArea-editor"), start=1):
         if block := code_block(soup, editor, f"lab-code-{number}"):
+            block["data-search-exclude"] = ""  # as on every page: the index holds the prose
             editor.replace_with(block)
     for area in soup.select("div.jp-OutputArea"):
         area["data-search-exclude"] = ""
