@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from scripts import gate
-from scripts.gate import run
+from scripts.gate import pages, run
 from tests.conftest import REPO
 
 ROPE = "    q, k = rope(q), rope(k)\n"
@@ -26,7 +26,8 @@ def test_dropping_the_rotary_positions_fails_the_check(tmp_path):
     spec = target.spec(project)
     spec = replace(spec, argv=(str(broken),), readable=(*spec.readable, tmp_path), family=None)
 
-    verdict = target.judge(run.run(spec), target.expected.read_bytes(), ["docs/llms/architectures.md"])
+    shown_on = target.shown_on(pages.pages_by_include(REPO))  # where the gate finds it shown
+    verdict = target.judge(run.run(spec), target.expected.read_bytes(), shown_on)
 
     assert verdict.output is not None and b"same top-5 tokens: False" in verdict.output
     assert "snippets/transformer_numpy.py" in verdict.problem and "docs/llms/architectures.md" in verdict.problem
