@@ -73,7 +73,5 @@ for review, truth in reviews:
         said[name].append(label_of(answer(build(review), max_new_tokens=5)))
     print(f"{review[:50]:52} {truth:9} {str(said['zero-shot'][-1]):10} {said['few-shot'][-1]}")
 print()
-for name, labels in said.items():
-    right = sum(label == truth for label, (_, truth) in zip(labels, reviews))
-    counts = ", ".join(f"{label} {labels.count(label)}" for label in ("positive", "negative", None))
-    print(f"{name:9} accuracy {right}/{len(reviews)} = {right / len(reviews):.0%}  (answers: {counts})")
+for name, labels in said.items():  # twelve reviews show what happens; rates need more (the fine-tuning page's 60)
+    print(f"{name:9} answers:", ", ".join(f"{label} {labels.count(label)}" for label in ("positive", "negative", None)))

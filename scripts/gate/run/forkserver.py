@@ -6,8 +6,8 @@ forks one child per run.  A child is still its own process, with fresh globals, 
 working directory, environment, timeout and the sandbox, so the isolation of a plain run is
 kept; only the import is shared, read-only, from before any snippet ran.
 
-There is one server per family in ``FAMILIES``: runs that import ``sentence_transformers``,
-and runs that import ``transformers``.  Each server preloads only what every run of its
+There is one server per family in ``FAMILIES``: runs that import ``peft``, runs that import
+``sentence_transformers``, and runs that import ``transformers``.  Each server preloads only what every run of its
 family imports anyway, so what a run loads, and its provenance line, are the same as in a
 plain run.  A server is keyed on everything its imports and its sandbox depend on
 (``server_key``); a spec with another key gets a new server.
@@ -39,8 +39,18 @@ MAIN = CHILD / "forkserver_main.py"
 # The import that routes a run to a family (the first that matches, in this order), and what
 # that server imports before it forks.  Each list is what every run of its family imports
 # anyway in a plain interpreter, so the provenance line is the same either way:
-# sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with SmolLM2 (Llama).
+# peft (LoRA) on SmolLM2, whose import alone costs about five seconds here (it loads much of
+# transformers), sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with SmolLM2 (Llama).
 FAMILIES = {
+    "peft": (
+        "torch",
+        "transformers.models.llama.modeling_llama",
+        "transformers.generation.utils",
+        "transformers.masking_utils",
+        "transformers.modeling_layers",
+        "encodings.unicode_escape",
+        "peft",
+    ),
     "sentence_transformers": (
         "torch",
         "sentence_transformers",

@@ -1,0 +1,32 @@
+"""The labelled sets behind the site's measured rates: big enough to mean something (at least
+50 items behind every rate), and held-out items never seen in a prompt or in training."""
+
+import json
+
+from tests.conftest import REPO
+
+DATA = REPO / "snippets" / "data"
+
+
+def load(name):
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def test_the_review_task_scores_on_held_out_reviews_only():
+    reviews = load("reviews.json")
+    train, held_out = reviews["train"], reviews["held_out"]
+    texts = [text for text, _ in held_out]
+    assert len(held_out) >= 50 and len(set(texts)) == len(texts)
+    assert {label for _, label in train + held_out} == {"positive", "negative"}
+    positives = sum(label == "positive" for _, label in held_out)
+    assert positives * 2 == len(held_out), "a balanced set: always-positive scores exactly half"
+    # Few-shot examples and LoRA's training data come from `train`: none may be scored.
+    assert not {text.casefold() for text in texts} & {text.casefold() for text, _ in train}
+
+
+def test_the_retrieval_and_abstention_sets_have_enough_questions():
+    answerable, unanswerable = load("retrieval_questions.json"), load("unanswerable_questions.json")
+    assert len(answerable) >= 50 and all(item["question"] and item["answer"] for item in answerable)
+    assert len(unanswerable) >= 50 and len(set(unanswerable)) == len(unanswerable)
+    asked = {item["question"].casefold() for item in answerable}
+    assert not asked & {question.casefold() for question in unanswerable}
