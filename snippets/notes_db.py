@@ -10,8 +10,8 @@ from sentence_transformers import SentenceTransformer
 
 MIN_WORDS, MAX_WORDS = 25, 80
 RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
-        f"or before it would pass {MAX_WORDS} words (a longer bullet is a chunk of its own);\n"
-        f"each chunk starts with the bullets of the top three levels above it")
+        f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the\n"
+        f"top three levels above it (a bullet too long to fit after them is a chunk of its own)")
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 

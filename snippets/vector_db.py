@@ -1,4 +1,4 @@
-from notes_db import RULE, open_notes_db, search
+from notes_db import MAX_WORDS, RULE, open_notes_db, search
 
 client = open_notes_db()
 print("chunking rule:", RULE)
@@ -6,6 +6,9 @@ count = client.get_collection_stats("notes")["row_count"]
 sections = client.query("notes", filter="id >= 0", output_fields=["section"])
 print(f"{count} chunks stored:", ", ".join(f"{sum(row['section'] == s for row in sections)} in '{s}'"
                                          for s in sorted({row["section"] for row in sections})))
+lines = {row["id"]: row["text"].splitlines() for row in client.query("notes", filter="id >= 0", output_fields=["text"])}
+over = sorted(i for i, chunk in lines.items() if len(" ".join(chunk).split()) > MAX_WORDS)
+print(f"chunks over {MAX_WORDS} words: {over}; each is one bullet after its path: {all(len(lines[i]) <= 2 for i in over)}")
 
 
 def show(hits):
