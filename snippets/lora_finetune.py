@@ -1,6 +1,6 @@
 import json
 import re
-from math import comb
+from math import comb, exp
 from pathlib import Path
 
 import torch
@@ -56,8 +56,8 @@ def after_shared_start(model, rows, budget=30_000):
     start = 0
     while all(len(r) > start + 1 for r in rows) and len({r[start] for r in rows}) == 1:
         start += 1
-    size = max(1, budget // start)
-    prefix = model(torch.tensor([rows[0][:start]])).past_key_values  # with gradients when training
+    size = max(1, budget // max(1, start))
+    prefix = model(torch.tensor([rows[0][:start]])).cache  # with gradients when training
     batches = []
     for i in range(0, len(rows), size):
         part = rows[i:i + size]
@@ -72,15 +72,18 @@ def after_shared_start(model, rows, budget=30_000):
 
 
 def replies(model, conversations, max_new_tokens=8):
-    """Greedy replies to many conversations, generated in batches (the house reply is 7 tokens)."""
+    """Greedy replies to many conversations, generated in batches (a house reply is 6 tokens and
+    the end-of-turn token)."""
     rows = [prompt_ids(c) for c in conversations]
     with torch.no_grad():
         start, batches = after_shared_start(model, rows)
     texts = []
     for batch in batches:
+        # generate() takes every id, skips as many as the cache already holds, and numbers the
+        # positions from the mask, as left_padded() does.
         ids = torch.cat([torch.tensor([rows[0][:start]] * len(batch["input_ids"])), batch["input_ids"]], 1)
         output = model.generate(input_ids=ids, attention_mask=batch["attention_mask"], cache=batch["cache"],
-                                max_new_tokens=max_new_tokens, do_sample=False)  # generate() wants all the ids
+                                max_new_tokens=max_new_tokens, do_sample=False)
         texts += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in output[:, ids.shape[1]:]]
     return texts
 
@@ -88,13 +91,13 @@ def replies(model, conversations, max_new_tokens=8):
 def constrained(model, conversations):
     """Constrained decoding with only two allowed replies: the decoder writes their shared start
     ({"label": ") and then must pick the token where they part, so the model chooses only the label."""
-    a, b = (tokenizer.encode(reply_json(label)) for label in LABELS)
-    part = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+    first, second = (tokenizer.encode(reply_json(label)) for label in LABELS)
+    part = next(i for i, (x, y) in enumerate(zip(first, second, strict=True)) if x != y)
     labels = []
     with torch.no_grad():
-        for batch in after_shared_start(model, [prompt_ids(c) + a[:part] for c in conversations])[1]:
+        for batch in after_shared_start(model, [prompt_ids(c) + first[:part] for c in conversations])[1]:
             logits = model(**batch, logits_to_keep=1).logits[:, -1]  # only the last position's scores
-            labels += [LABELS[0] if row[a[part]] > row[b[part]] else LABELS[1] for row in logits]
+            labels += [LABELS[0] if row[first[part]] > row[second[part]] else LABELS[1] for row in logits]
     return [reply_json(label) for label in labels]
 
 
@@ -114,12 +117,11 @@ def reply_loss(model, examples, instruction=HOUSE):
 
 
 def label_in(reply):
-    """(the label a reply gives, whether it is in the house format). A reply in words still
-    gets its label: the first of the two label words it mentions."""
-    try:
-        return json.loads(reply)["label"], True
-    except (ValueError, KeyError, TypeError):
-        return next((w for w in re.findall(r"[a-z]+", reply.lower()) if w in LABELS), None), False
+    """(the label a reply gives, whether the reply is exactly one of the two house replies). A
+    reply in words still gets its label: the first of the two label words it mentions."""
+    exact = [label for label in LABELS if reply == reply_json(label)]
+    words = [w for w in re.findall(r"[a-z]+", reply.lower()) if w in LABELS]
+    return (exact[0], True) if exact else (words[0] if words else None, False)
 
 
 def wilson(k, n, z=1.96):
@@ -128,27 +130,34 @@ def wilson(k, n, z=1.96):
     return f"[{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}]"
 
 
-def sign_test(before, after):
-    """Exact two-sided sign test over paired verdicts on the same reviews: of those that changed,
-    could chance alone split them this lopsidedly?"""
-    pairs = list(zip(before, after, strict=True))
-    better, worse = sum(a > b for b, a in pairs), sum(a < b for b, a in pairs)
-    n = better + worse
-    p = min(1.0, 2 * sum(comb(n, i) for i in range(max(better, worse), n + 1)) / 2**n) if n else 1.0
-    return f"{better} better, {worse} worse, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}"
+def compared(then, now):
+    """Two ways' verdicts on the same reviews, pair by pair: how many reviews the second gets
+    right and the first wrong (better) or the reverse (worse); an exact two-sided sign test on
+    those; and the difference in accuracy with its 95% (Wald) interval for paired data."""
+    pairs = list(zip(then, now, strict=True))
+    better, worse, n = sum(b and not a for a, b in pairs), sum(a and not b for a, b in pairs), len(pairs)
+    changed = better + worse
+    tail = sum(comb(changed, i) for i in range(max(better, worse), changed + 1))
+    p = min(1.0, 2 * tail / 2**changed) if changed else 1.0
+    diff, half = (better - worse) / n, 1.96 * (changed - (better - worse) ** 2 / n) ** 0.5 / n
+    return (f"{better:2} better, {worse} worse, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'};"
+            f" accuracy {diff:+.2f} [{diff - half:+.2f}, {diff + half:+.2f}]")
 
 
-def score(name, conversations, answer):
-    """Ask every held-out review, print one row of the table; return each review's (in format,
-    right label). The prompt length is what each request costs before the model writes a word."""
-    given = [label_in(reply) for reply in answer(model, conversations)]
-    tokens = sum(len(prompt_ids(c)) for c in conversations) / len(conversations)
-    truths = [truth for _, truth in held_out]
-    verdicts = [(fmt and label in LABELS, label == truth) for (label, fmt), truth in zip(given, truths, strict=True)]
-    n, follows, right = len(verdicts), sum(f for f, _ in verdicts), sum(r for _, r in verdicts)
-    said = "/".join(str(sum(label == x for label, _ in given)) for x in (*LABELS, None))
-    print(f"{name:24} {tokens:6.0f}   {follows:2}/{n} {wilson(follows, n)}   {right:2}/{n} {wilson(right, n)}   {said}")
-    return verdicts
+def score(name, model, conversations, answer, by_construction=False):
+    """Ask every held-out review, print one row of the table; return whether each reply has the
+    right label, and the replies. The prompt length is what a request costs before the model
+    writes a word."""
+    replies_given = answer(model, conversations)
+    given = [label_in(reply) for reply in replies_given]
+    right = [label == truth for (label, _), truth in zip(given, truths, strict=True)]
+    n, follows = len(right), sum(exact for _, exact in given)
+    tokens = sum(len(prompt_ids(c)) for c in conversations) / n
+    per_class = "  ".join(f"{sum(r for r, t in zip(right, truths, strict=True) if t == label):2}/{truths.count(label)}"
+                          for label in LABELS)
+    in_format = "(by construction)" if by_construction else f"{follows:2}/{n} {wilson(follows, n)}"
+    print(f"{name:24} {tokens:6.0f}   {in_format:19}   {sum(right):2}/{n} {wilson(sum(right), n)}   {per_class}")
+    return right, replies_given
 
 
 def elsewhere(model):
@@ -161,7 +170,7 @@ def elsewhere(model):
     return loss, replies(model, [[{"role": "user", "content": UNRELATED}]], max_new_tokens=20)[0]
 
 
-texts = [review for review, _ in held_out]
+texts, truths = [review for review, _ in held_out], [truth for _, truth in held_out]
 PROMPTS = {  # each way of asking the untrained model, one row each: (conversations, decoding).
     # The few-shot prompt shows, as worked examples, the same 16 reviews LoRA trains on.
     "format stated": ([chat(r, STATED) for r in texts], replies),
@@ -169,11 +178,11 @@ PROMPTS = {  # each way of asking the untrained model, one row each: (conversati
     "constrained + stated": ([chat(r, STATED) for r in texts], constrained),
 }
 model.eval()
-positives = sum(truth == "positive" for _, truth in held_out)
-print(f"{len(held_out)} held-out reviews ({positives} positive); 95% Wilson intervals in brackets")
-print(f"{'method':24} {'prompt':>6}   {'in the house format':20} {'right label':19} said positive/negative/other")
-print(f"{'':24} {'tokens':>6}")
-rows = {name: score(name, conversations, answer) for name, (conversations, answer) in PROMPTS.items()}
+print(f"{len(held_out)} held-out reviews ({truths.count('positive')} positive); 95% Wilson intervals in brackets")
+print(f"{'':24} {'prompt':>6}   {'exactly a house':19}   {'right label':19}   right on the")
+print(f"{'method':24} {'tokens':>6}   {'reply':19}   {'':19}   positive  negative")
+rows = {name: score(name, model, conversations, answer, by_construction=answer is constrained)
+        for name, (conversations, answer) in PROMPTS.items()}
 before = elsewhere(model)
 
 # LoRA: freeze the 135M weights, train two small matrices beside each attention q and v,
@@ -187,15 +196,20 @@ for step in range(6):
     optimizer.step()
     optimizer.zero_grad()
 model.eval()
-lora = score("LoRA + house instruction", [chat(r) for r in texts], replies)
+lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 after = elsewhere(model)
 
+print(f"\nthe reply to held-out review 2, {texts[1]!r} ({truths[1]}):")
+for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items():
+    print(f"  {name:24} {replies_given[1]!r}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")
-print("LoRA against each prompt, review by review (right label; exact sign test, two-sided):")
-for name, verdicts in rows.items():
-    print(f"  vs {name:23} {sign_test([right for _, right in verdicts], [right for _, right in lora])}")
+print("LoRA against each prompt on the same reviews (right label; exact sign test, two-sided;")
+print("the difference in accuracy, LoRA minus the prompt, with its 95% interval):")
+for name, (right, _) in rows.items():
+    print(f"  vs {name:23} {compared(right, lora[0])}")
 print("before and after LoRA:")
-print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.2f} -> {after[0]:.2f}")
+print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.2f} -> {after[0]:.2f}"
+      f" (perplexity {exp(before[0]):.1f} -> {exp(after[0]):.1f})")
 print(f"  unrelated question, before: {before[1]!r}\n  unrelated question, after:  {after[1]!r}")
