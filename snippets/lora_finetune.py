@@ -71,9 +71,9 @@ def after_shared_start(model, rows, budget=30_000):
     return start, batches
 
 
-def replies(model, conversations, max_new_tokens=8):
-    """Greedy replies to many conversations, generated in batches (a house reply is 6 tokens and
-    the end-of-turn token)."""
+def replies(model, conversations, max_new_tokens=24):
+    """Greedy replies to many conversations, generated in batches. A house reply is 6 tokens and
+    the end-of-turn token; a reply in words gets room to name its label."""
     rows = [prompt_ids(c) for c in conversations]
     with torch.no_grad():
         start, batches = after_shared_start(model, rows)
@@ -90,7 +90,9 @@ def replies(model, conversations, max_new_tokens=8):
 
 def constrained(model, conversations):
     """Constrained decoding with only two allowed replies: the decoder writes their shared start
-    ({"label": ") and then must pick the token where they part, so the model chooses only the label."""
+    ({"label": ") and then must pick the token where they part, so the model chooses only the label.
+    This shortcut fits two replies that part at one token; more labels or fields need a decoder
+    constrained by a grammar or JSON schema (as on the function-calling page)."""
     first, second = (tokenizer.encode(reply_json(label)) for label in LABELS)
     part = next(i for i, (x, y) in enumerate(zip(first, second, strict=True)) if x != y)
     labels = []
@@ -202,6 +204,8 @@ after = elsewhere(model)
 print(f"\nthe reply to held-out review 2, {texts[1]!r} ({truths[1]}):")
 for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items():
     print(f"  {name:24} {replies_given[1]!r}")
+echoes = sum(reply.startswith(review) for reply, review in zip(rows["format stated"][1], texts, strict=True))
+print(f"format stated: replies that begin by repeating the whole review: {echoes}/{len(texts)} {wilson(echoes, len(texts))}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")

@@ -11,7 +11,8 @@ from sentence_transformers import SentenceTransformer
 MIN_WORDS, MAX_WORDS = 25, 80
 RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
         f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the\n"
-        f"top three levels above it (a bullet too long to fit after them is a chunk of its own)")
+        f"top three levels above it (a bullet too long to fit after them is a chunk of its own);\n"
+        f"words are counted with those bullets, and each ## section starts afresh")
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 
