@@ -51,24 +51,25 @@ def left_padded(rows):
 def after_shared_start(model, rows, budget=30_000):
     """Every prompt starts alike (system prompt, examples, instruction): run that start once and
     give each row a copy of its KV cache, so the model reads only the rest, left-padded after it.
-    The copies cost memory, so a batch holds at most `budget` tokens of them (rows x start).
-    Returns the shared start's length and, per batch, what the model's forward pass takes."""
+    The copies cost memory, so a batch holds at most `budget` tokens of them (rows x start), and
+    each batch is built only when it is used. Returns the shared start's length and the batches."""
     start = 0
     while all(len(r) > start + 1 for r in rows) and len({r[start] for r in rows}) == 1:
         start += 1
-    size = max(1, budget // max(1, start))
-    prefix = model(torch.tensor([rows[0][:start]])).cache  # with gradients when training
-    batches = []
-    for i in range(0, len(rows), size):
-        part = rows[i:i + size]
-        cache = DynamicCache()
-        for layer, kv in enumerate(prefix.layers):  # views of the start, one per row
-            cache.update(kv.keys.expand(len(part), -1, -1, -1), kv.values.expand(len(part), -1, -1, -1), layer)
-        rest = left_padded([r[start:] for r in part])
-        mask = torch.cat([torch.ones(len(part), start, dtype=torch.long), rest["attention_mask"]], 1)
-        batches.append({"input_ids": rest["input_ids"], "attention_mask": mask, "cache": cache,
-                        "position_ids": rest["position_ids"] + start})
-    return start, batches
+    prefix = model(torch.tensor([rows[0][:start]])).cache if start else None  # with gradients when training
+
+    def batches():
+        size = max(1, budget // max(1, start))
+        for i in range(0, len(rows), size):
+            part = rows[i:i + size]
+            cache = DynamicCache()
+            for layer, kv in enumerate(prefix.layers if prefix else ()):  # a copy of the start per row
+                cache.update(kv.keys.expand(len(part), -1, -1, -1), kv.values.expand(len(part), -1, -1, -1), layer)
+            rest = left_padded([r[start:] for r in part])
+            mask = torch.cat([torch.ones(len(part), start, dtype=torch.long), rest["attention_mask"]], 1)
+            yield {"input_ids": rest["input_ids"], "attention_mask": mask, "cache": cache,
+                   "position_ids": rest["position_ids"] + start}
+    return start, batches()
 
 
 def replies(model, conversations, max_new_tokens=24):
@@ -81,7 +82,8 @@ def replies(model, conversations, max_new_tokens=24):
     for batch in batches:
         # generate() takes every id, skips as many as the cache already holds, and numbers the
         # positions from the mask, as left_padded() does.
-        ids = torch.cat([torch.tensor([rows[0][:start]] * len(batch["input_ids"])), batch["input_ids"]], 1)
+        shared = torch.tensor([rows[0][:start]] * len(batch["input_ids"]), dtype=torch.long)
+        ids = torch.cat([shared, batch["input_ids"]], 1)
         output = model.generate(input_ids=ids, attention_mask=batch["attention_mask"], cache=batch["cache"],
                                 max_new_tokens=max_new_tokens, do_sample=False)
         texts += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in output[:, ids.shape[1]:]]
@@ -112,7 +114,8 @@ def reply_loss(model, examples, instruction=HOUSE):
         full = tokenizer.apply_chat_template(answered)["input_ids"]
         ids.append(full)
         targets.append([-100] * len(prompt) + full[len(prompt):])
-    start, (batch,) = after_shared_start(model, ids)  # 8 rows: one batch
+    start, batches = after_shared_start(model, ids)
+    batch = next(batches)  # 8 rows: one batch
     width = batch["input_ids"].shape[1]
     labels = torch.tensor([[-100] * (width - len(t) + start) + t[start:] for t in targets])
     return model(**batch, labels=labels).loss
@@ -204,8 +207,12 @@ after = elsewhere(model)
 print(f"\nthe reply to held-out review 2, {texts[1]!r} ({truths[1]}):")
 for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items():
     print(f"  {name:24} {replies_given[1]!r}")
-echoes = sum(reply.startswith(review) for reply, review in zip(rows["format stated"][1], texts, strict=True))
-print(f"format stated: replies that begin by repeating the whole review: {echoes}/{len(texts)} {wilson(echoes, len(texts))}")
+stated = rows["format stated"][1]
+echoes = sum(reply.startswith(review) for reply, review in zip(stated, texts, strict=True))
+unlabelled = sum(label_in(reply)[0] is None for reply in stated)
+n = len(texts)
+print(f"format stated, replies that name no label:              {unlabelled}/{n} {wilson(unlabelled, n)}")
+print(f"format stated, replies that begin with the whole review: {echoes}/{n} {wilson(echoes, n)}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")

@@ -65,7 +65,7 @@ def label_of(reply):
     return next((word for word in words if word in ("positive", "negative")), None)
 
 
-print("\nA zero-shot reply, whole:", repr(answer(zero_shot(reviews[1][0]), max_new_tokens=5)))
+print("\nA zero-shot reply, its first 5 tokens:", repr(answer(zero_shot(reviews[1][0]), max_new_tokens=5)))
 print(f"\n{'review':52} {'truth':9} {'zero-shot':10} few-shot")
 said = {"zero-shot": [], "few-shot": []}
 for review, truth in reviews:
