@@ -14,7 +14,7 @@ model = AutoModelForCausalLM.from_pretrained(model_id)
 
 data = Path(__file__).parent / "data"
 reviews = json.loads((data / "reviews.json").read_text(encoding="utf-8"))
-train, held_out = reviews["train"], reviews["held_out"]  # 16 to learn from; 60 never in a prompt or training
+train, held_out = reviews["train"], reviews["held_out"]  # 16 to learn from; 60 only ever classified
 LABELS = ("positive", "negative")
 # The house style to teach: the reply is only {"label": ...}; the instruction never says so.
 HOUSE = "Classify this review."

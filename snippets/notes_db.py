@@ -12,7 +12,8 @@ MIN_WORDS, MAX_WORDS = 25, 80
 RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MIN_WORDS} words,\n"
         f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the\n"
         f"top three levels above it (a bullet too long to fit after them is a chunk of its own);\n"
-        f"words are counted with those bullets, and each ## section starts afresh")
+        f"words are counted with those bullets (each ' > ' between them counts as one), and each\n"
+        f"## section starts afresh")
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 
