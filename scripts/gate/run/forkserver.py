@@ -41,16 +41,16 @@ MAIN = CHILD / "forkserver_main.py"
 # anyway in a plain interpreter, so the provenance line is the same either way:
 # peft (LoRA) on SmolLM2, whose import alone costs about five seconds here (it loads much of
 # transformers), sentence-transformers with all-MiniLM-L6-v2 (BERT), transformers with SmolLM2 (Llama).
+SMOLLM2 = (
+    "torch",
+    "transformers.models.llama.modeling_llama",
+    "transformers.generation.utils",
+    "transformers.masking_utils",
+    "transformers.modeling_layers",
+    "encodings.unicode_escape",
+)
 FAMILIES = {
-    "peft": (
-        "torch",
-        "transformers.models.llama.modeling_llama",
-        "transformers.generation.utils",
-        "transformers.masking_utils",
-        "transformers.modeling_layers",
-        "encodings.unicode_escape",
-        "peft",
-    ),
+    "peft": (*SMOLLM2, "peft"),
     "sentence_transformers": (
         "torch",
         "sentence_transformers",
@@ -61,14 +61,7 @@ FAMILIES = {
         "transformers.modeling_layers",
         "tqdm.contrib.logging",
     ),
-    "transformers": (
-        "torch",
-        "transformers.models.llama.modeling_llama",
-        "transformers.generation.utils",
-        "transformers.masking_utils",
-        "transformers.modeling_layers",
-        "encodings.unicode_escape",
-    ),
+    "transformers": SMOLLM2,
 }
 IMPORT_LINE = re.compile(r"^\s*(?:>>>\s*)?(?:from|import)\s+([A-Za-z_]\w*)", re.M)
 
