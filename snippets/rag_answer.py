@@ -1,32 +1,60 @@
+import json
 import re
-from math import comb
+from math import comb, sqrt
+from pathlib import Path
 
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from notes_db import open_notes_db, search
 
+# 60 questions the notes answer, each with the phrase of the chunk that answers it ("answer")
+# and a pattern a correct reply contains ("expect"), written from the notes' fact.
+tests = json.loads((Path(__file__).parent / "data" / "retrieval_questions.json").read_text(encoding="utf-8"))
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
-tokenizer = AutoTokenizer.from_pretrained(model_id)
-llm = AutoModelForCausalLM.from_pretrained(model_id)
+tokenizer = AutoTokenizer.from_pretrained(model_id, padding_side="left")  # pad before, generate after
+llm = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
 client = open_notes_db()
 
 
-def answer(question, context=None):
-    """SmolLM2's greedy answer, from its own weights alone or from the retrieved notes."""
-    prompt = question
-    if context is not None:
-        notes = "\n\n".join(hit["text"] for hit in context)
-        prompt = f"Notes:\n{notes}\n\nQuestion: {question}\nAnswer with a short phrase from the notes."
-    inputs = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
-    output = llm.generate(**inputs, max_new_tokens=24, do_sample=False)
-    return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+def prompt(question, hits=None):
+    """The question with the same instruction, alone or after the retrieved notes: the notes
+    are the only difference between the two conditions."""
+    if hits is None:
+        return f"Question: {question}\nAnswer with a short phrase."
+    notes = "\n\n".join(hit["text"] for hit in hits)
+    return f"Notes:\n{notes}\n\nQuestion: {question}\nAnswer with a short phrase from the notes."
 
 
-def wilson(k, n, z=1.96):
-    """The 95% Wilson interval for k successes in n: what k/n says about the true rate."""
-    centre, half = (k + z * z / 2) / (n + z * z), z * (k * (n - k) / n + z * z / 4) ** 0.5 / (n + z * z)
-    return f"{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}"
+def answers(prompts, batch=20):
+    """Greedy replies of up to 20 tokens, 20 prompts of similar length per batch (padded on the
+    left, so every prompt ends where its reply starts), in the prompts' order."""
+    chats = [[{"role": "user", "content": p}] for p in prompts]
+    order = sorted(range(len(chats)), key=lambda i: len(tokenizer.apply_chat_template(chats[i], return_dict=True)["input_ids"]))
+    replies = {}
+    for start in range(0, len(order), batch):
+        part = order[start:start + batch]
+        inputs = tokenizer.apply_chat_template([chats[i] for i in part], add_generation_prompt=True, padding=True,
+                                               return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            output = llm.generate(**inputs, max_new_tokens=20, do_sample=False)
+        texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        replies.update(zip(part, (t.strip() for t in texts)))
+    return [replies[i] for i in range(len(chats))]
+
+
+def wilson(hits, n, z=1.96):
+    """The 95% Wilson interval of a rate of hits out of n, as text."""
+    p = hits / n
+    centre, half = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return f"[{max(0.0, (centre - half) / (1 + z * z / n)):.2f}-{min(1.0, (centre + half) / (1 + z * z / n)):.2f}]"
+
+
+def paired_difference(better, worse, n, z=1.96):
+    """The change in the rate, (better - worse) / n, with its 95% Wald interval for paired items."""
+    d = (better - worse) / n
+    half = z * sqrt((better + worse) / n - d * d) / sqrt(n)
+    return f"{d:+.2f} [{d - half:+.2f} to {d + half:+.2f}]"
 
 
 def sign_test(better, worse):
@@ -36,34 +64,30 @@ def sign_test(better, worse):
     return min(1.0, 2 * sum(comb(n, i) for i in range(max(better, worse), n + 1)) / 2**n) if n else 1.0
 
 
-# Each question, and a pattern the answer must contain to count as correct.
-questions = [
-    ("What is the goal of this class?", r"full[- ]stack"),
-    ("What kind of test is RAG like?", r"open[- ]book"),
-    ("What kind of test is fine-tuning like?", r"close[d]?[- ]book"),
-    ("What are the three modes of working with AI?", r"co-?pilot"),
-    ("What should you prepare first when choosing a technical approach?", r"test data"),
-    ("Which models are best for data security?", r"open[- ]source"),
-    ("How many people does the world need to train foundation models?", r"(less|fewer) than 1,?000"),
-    # The notes never say: the only right answer admits it.
-    ("Which GPU does the class use for homework?", r"(not|n't) (in the notes|know|say)"),
-]
-correct = {"without context": 0, "with context": 0}
-changed = {"better": 0, "worse": 0}
-for question, fact in questions:
-    hits = search(client, question, k=2)
-    print(f"Q: {question}   (expect /{fact}/; chunks #{hits[0]['id']} {hits[0]['score']:.2f}, #{hits[1]['id']} {hits[1]['score']:.2f})")
-    verdicts = []
-    for name, context in (("without context", None), ("with context", hits)):
-        reply = answer(question, context)
-        right = re.search(fact, reply, re.IGNORECASE) is not None
-        correct[name] += right
-        verdicts.append(right)
-        print(f"  {name:15} {'RIGHT' if right else 'wrong'}  {reply[:100]!r}")
-    changed["better"] += verdicts == [False, True]
-    changed["worse"] += verdicts == [True, False]
-print()
-for name, right in correct.items():
-    print(f"{name:15} {right}/{len(questions)} correct (95% interval {wilson(right, len(questions))})")
-print(f"changed with the notes: {changed['better']} better, {changed['worse']} worse"
-      f" (exact sign test, two-sided p = {sign_test(changed['better'], changed['worse']):.3f})")
+retrieved = [search(client, t["question"], k=2) for t in tests]
+found = [any(t["answer"] in hit["text"] for hit in hits) for t, hits in zip(tests, retrieved)]
+replies = {"without notes": answers([prompt(t["question"]) for t in tests]),
+           "with 2 chunks": answers([prompt(t["question"], hits) for t, hits in zip(tests, retrieved)])}
+right = {name: [re.search(t["expect"], r, re.IGNORECASE) is not None for t, r in zip(tests, rs)]
+         for name, rs in replies.items()}
+
+n = len(tests)
+print(f"{n} questions about the notes; a reply is right when it contains the question's pattern")
+for name, verdicts in right.items():
+    print(f"  {name:14} right {sum(verdicts):2}/{n} {wilson(sum(verdicts), n)}")
+before, after = right["without notes"], right["with 2 chunks"]
+better, worse = sum(a and not b for a, b in zip(after, before)), sum(b and not a for a, b in zip(after, before))
+print(f"  changed with the notes: {better} better, {worse} worse (exact sign test, two-sided p = {sign_test(better, worse):.3f})")
+print(f"  change in the rate: {paired_difference(better, worse, n)}")
+
+print(f"\nretrieval put the answering chunk in the 2 given for {sum(found)}/{n} {wilson(sum(found), n)}")
+for label, given in (("given", True), ("not given", False)):
+    ok = [a for a, f in zip(after, found) if f == given]
+    print(f"  answering chunk {label:9}: right with the notes {sum(ok):2}/{len(ok)} {wilson(sum(ok), len(ok))}")
+
+print("\nthe questions whose verdict the notes changed (/pattern/; answering chunk given or not):")
+for i, t in enumerate(tests):
+    if before[i] != after[i]:
+        print(f"Q: {t['question']}   /{t['expect']}/   {'given' if found[i] else 'NOT given'}")
+        for name in replies:
+            print(f"  {name:14} {'RIGHT' if right[name][i] else 'wrong'}  {replies[name][i][:90]!r}")

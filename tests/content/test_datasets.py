@@ -2,6 +2,7 @@
 50 items behind every rate), and held-out items never seen in a prompt or in training."""
 
 import json
+import re
 
 from tests.conftest import REPO
 
@@ -30,3 +31,9 @@ def test_the_retrieval_and_abstention_sets_have_enough_questions():
     assert len(unanswerable) >= 50 and len(set(unanswerable)) == len(unanswerable)
     asked = {item["question"].casefold() for item in answerable}
     assert not asked & {question.casefold() for question in unanswerable}
+
+
+def test_each_answer_pattern_compiles_and_a_reply_that_echoes_the_question_fails_it():
+    for item in load("retrieval_questions.json"):
+        pattern = re.compile(item["expect"], re.IGNORECASE)
+        assert not pattern.search(item["question"]), f"an echo of {item['question']!r} would count as right"
