@@ -18,8 +18,8 @@ client = open_notes_db()
 
 
 def prompt(question, hits=None):
-    """The question with the same instruction, alone or after the retrieved notes: the notes
-    are the only difference between the two conditions."""
+    """The question with the same instruction, alone or after the retrieved notes (then the
+    instruction says "from the notes")."""
     if hits is None:
         return f"Question: {question}\nAnswer with a short phrase."
     notes = "\n\n".join(hit["text"] for hit in hits)
@@ -82,10 +82,12 @@ print(f"  change in the rate: {paired_difference(better, worse, n)}")
 
 print(f"\nretrieval put the answering chunk in the 2 given for {sum(found)}/{n} {wilson(sum(found), n)}")
 for label, given in (("given", True), ("not given", False)):
-    ok = [a for a, f in zip(after, found) if f == given]
-    print(f"  answering chunk {label:9}: right with the notes {sum(ok):2}/{len(ok)} {wilson(sum(ok), len(ok))}")
+    ok = {name: [v for v, f in zip(verdicts, found) if f == given] for name, verdicts in right.items()}
+    print(f"  answering chunk {label:9}: right " + ", ".join(
+        f"{name} {sum(v):2}/{len(v)} {wilson(sum(v), len(v))}" for name, v in ok.items()))
 
-print("\nthe questions whose verdict the notes changed (/pattern/; answering chunk given or not):")
+print("\nthe questions whose verdict the notes changed (/pattern/; answering chunk given or not;"
+      " the first 90 characters of each reply):")
 for i, t in enumerate(tests):
     if before[i] != after[i]:
         print(f"Q: {t['question']}   /{t['expect']}/   {'given' if found[i] else 'NOT given'}")
