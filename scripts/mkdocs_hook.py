@@ -50,7 +50,8 @@ def on_page_markdown(markdown, page, config, files):
 def on_page_content(html, page, config, files):
     src = page.file.src_uri
     if not labs.is_lab_page(src):
-        return provenance.examples_out_of_search(figures.size_and_defer(html, state.project))
+        html = provenance.one_line_blocks(figures.size_and_defer(html, state.project))
+        return provenance.examples_out_of_search(html)
     provenance_html, banner = state.lab_provenance(labs.source_of(src)), state.lab_banner(src)
     return labs.finished(state.project.cache, html, src, provenance_html, banner)
 

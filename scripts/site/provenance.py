@@ -140,6 +140,23 @@ EXAMPLE_BLOCKS = {
 }
 
 
+# A code block whose code holds no line break but a last one: its opening tags, then its code.
+ONE_LINE_BLOCK = re.compile(r'<div class="highlight(?P<rest>"[^>]*>(?:<span class="filename">[^<]*</span>)?'
+                            r'<pre>(?:<span></span>)?<code>)(?=[^\n]*\n?</code>)')
+
+
+def one_line_blocks(html: str) -> str:
+    r"""Class each one-line code block ``one-line``, as the labs do, so the stylesheet keeps its
+    copy button clear of its only line (blocks carry no per-line anchors to count).
+
+    >>> one_line_blocks('<div class="highlight"><pre><span></span><code>pip install x\n</code></pre></div>')
+    '<div class="highlight one-line"><pre><span></span><code>pip install x\n</code></pre></div>'
+    >>> one_line_blocks('<div class="highlight"><pre><span></span><code>a\nb\n</code></pre></div>')
+    '<div class="highlight"><pre><span></span><code>a\nb\n</code></pre></div>'
+    """
+    return ONE_LINE_BLOCK.sub(r'<div class="highlight one-line\g<rest>', html)
+
+
 def examples_out_of_search(html: str) -> str:
     """Leave the examples' files and outputs out of the search index (the labs leave out their
     outputs).
