@@ -1,13 +1,15 @@
 import json
 
 import outlines
+from outlines.backends import get_json_schema_logits_processor
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tools_app import FUNCTIONS, PROMPT, TOOLS
+from batched import greedy, read_start
+from tools_app import FUNCTIONS, PROMPT, TOOLS, same_call
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id), tokenizer)
+model = AutoModelForCausalLM.from_pretrained(model_id)
 
 
 def tool(name, description, **properties):
@@ -34,11 +36,20 @@ def step_schema(allowed):
              for t in ALL_TOOLS if t["name"] in allowed]
     answer = {"type": "object", "additionalProperties": False, "required": ["answer"],
               "properties": {"answer": {"type": "string", "maxLength": 100}}}
-    return outlines.types.JsonSchema(json.dumps({"anyOf": [*calls, answer]}))
+    return get_json_schema_logits_processor(None, outlines.from_transformers(model, tokenizer),
+                                            json.dumps({"anyOf": [*calls, answer]}))
 
 SYSTEM = PROMPT.format(tools=json.dumps(ALL_TOOLS), output_format="""Reply with exactly one JSON object: a call
 {"name": "func_name", "arguments": {"argument1": "value1"}}
 or, once the tool results let you answer, {"answer": "your answer"}""")
+# Every step's prompt begins with this system prompt: the model reads it once (batched.py).
+SYSTEM_READ = read_start(model, tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM}])["input_ids"])
+
+
+def respond(messages, max_new_tokens, start=None, processor=None):
+    """The model's greedy reply to a conversation."""
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
+    return greedy(model, tokenizer, [ids], max_new_tokens, start=start, processor=processor)[0]
 
 
 def problem_with(call, allowed, user, done=()):
@@ -46,7 +57,7 @@ def problem_with(call, allowed, user, done=()):
     allow-list, a side effect the user does not confirm, a business rule this schema does not
     express, a call that already ran (its result is in the conversation)."""
     name, arguments = call["name"], call["arguments"]
-    if call in done:
+    if any(same_call(call, ran) for ran in done):  # the same call, a left-out default or not
         return "this call ran already; its result is above: answer the user now"
     if name not in allowed:
         return f"{name} is not allowed for this request"
@@ -75,8 +86,7 @@ def agent(request, allowed, user, max_steps=3):
     done = []
     print(f"{request}   (allowed: {', '.join(sorted(allowed))})")
     for step in range(1, max_steps + 1):
-        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        text = model(prompt, as_step, max_new_tokens=70)  # greedy
+        text = respond(messages, 70, start=SYSTEM_READ, processor=as_step)
         reply = json.loads(text)  # a cut-off reply raises here, loudly
         if "answer" in reply:
             print(f"  step {step}: answers {reply['answer']!r}")
@@ -90,8 +100,7 @@ def agent(request, allowed, user, max_steps=3):
     # API), from a rebuilt prompt; with no system message, SmolLM2's template adds its default one.
     results = [m for m in messages if m["role"] == "tool" and '"error"' not in m["content"]]
     final = [messages[1], *results, {"role": "user", "content": "Answer my question in one sentence, using the tool result."}]
-    prompt = tokenizer.apply_chat_template(final, add_generation_prompt=True, tokenize=False)
-    print(f"  step limit reached; asked to answer with no tools: {model(prompt, max_new_tokens=40).strip()!r}")
+    print(f"  step limit reached; asked to answer with no tools: {respond(final, 40)!r}")
 
 
 agent("What's the weather in Tokyo?", {"get_weather"}, {})

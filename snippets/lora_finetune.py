@@ -1,15 +1,18 @@
 import json
 import re
-from math import comb, exp
+from math import exp
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from batched import after_start, greedy, read_start, shared_start
+from rates import interval, paired_change, sign_test
 
 torch.manual_seed(0)  # LoRA starts from random matrices: seeded, the same run every time
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
-tokenizer = AutoTokenizer.from_pretrained(model_id, padding_side="left")  # batches end where replies start
+tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = AutoModelForCausalLM.from_pretrained(model_id)
 
 data = Path(__file__).parent / "data"
@@ -40,54 +43,15 @@ def prompt_ids(messages):
     return tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
 
 
-def left_padded(rows):
-    """One batch from rows of token ids: padding on the left, and positions that skip it."""
-    width = max(map(len, rows))
-    ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(r)) + r for r in rows])
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
-    return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
-
-
-def after_shared_start(model, rows, budget=30_000):
-    """Every prompt starts alike (system prompt, examples, instruction): run that start once and
-    give each row a copy of its KV cache, so the model reads only the rest, left-padded after it.
-    The copies cost memory, so a batch holds at most `budget` tokens of them (rows x start), and
-    each batch is built only when it is used. Returns the shared start's length and the batches."""
-    start = 0
-    while all(len(r) > start + 1 for r in rows) and len({r[start] for r in rows}) == 1:
-        start += 1
-    prefix = model(torch.tensor([rows[0][:start]])).cache if start else None  # with gradients when training
-
-    def batches():
-        size = max(1, budget // max(1, start))
-        for i in range(0, len(rows), size):
-            part = rows[i:i + size]
-            cache = DynamicCache()
-            for layer, kv in enumerate(prefix.layers if prefix else ()):  # a copy of the start per row
-                cache.update(kv.keys.expand(len(part), -1, -1, -1), kv.values.expand(len(part), -1, -1, -1), layer)
-            rest = left_padded([r[start:] for r in part])
-            mask = torch.cat([torch.ones(len(part), start, dtype=torch.long), rest["attention_mask"]], 1)
-            yield {"input_ids": rest["input_ids"], "attention_mask": mask, "cache": cache,
-                   "position_ids": rest["position_ids"] + start}
-    return start, batches()
-
-
 def replies(model, conversations, max_new_tokens=24):
-    """Greedy replies to many conversations, generated in batches. A house reply is 6 tokens and
-    the end-of-turn token; a reply in words gets room to name its label."""
-    rows = [prompt_ids(c) for c in conversations]
-    with torch.no_grad():
-        start, batches = after_shared_start(model, rows)
-    texts = []
-    for batch in batches:
-        # generate() takes every id, skips as many as the cache already holds, and numbers the
-        # positions from the mask, as left_padded() does.
-        shared = torch.tensor([rows[0][:start]] * len(batch["input_ids"]), dtype=torch.long)
-        ids = torch.cat([shared, batch["input_ids"]], 1)
-        output = model.generate(input_ids=ids, attention_mask=batch["attention_mask"], cache=batch["cache"],
-                                max_new_tokens=max_new_tokens, do_sample=False)
-        texts += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in output[:, ids.shape[1]:]]
-    return texts
+    """Greedy replies to many conversations, batched, their shared start read once (batched.py).
+    A house reply is 6 tokens and the end-of-turn token; a reply in words gets room to name its label."""
+    return greedy(model, tokenizer, [prompt_ids(c) for c in conversations], max_new_tokens)
+
+
+def after_shared_start(model, rows):
+    """Batches of rows after the start they share, read once: with gradients when training."""
+    return after_start(rows, read_start(model, shared_start(rows)), tokenizer.pad_token_id)
 
 
 def constrained(model, conversations):
@@ -99,7 +63,7 @@ def constrained(model, conversations):
     part = next(i for i, (x, y) in enumerate(zip(first, second, strict=True)) if x != y)
     labels = []
     with torch.no_grad():
-        for batch in after_shared_start(model, [prompt_ids(c) + first[:part] for c in conversations])[1]:
+        for batch in after_shared_start(model, [prompt_ids(c) + first[:part] for c in conversations]):
             logits = model(**batch, logits_to_keep=1).logits[:, -1]  # only the last position's scores
             labels += [LABELS[0] if row[first[part]] > row[second[part]] else LABELS[1] for row in logits]
     return [reply_json(label) for label in labels]
@@ -114,8 +78,8 @@ def reply_loss(model, examples, instruction=HOUSE):
         full = tokenizer.apply_chat_template(answered)["input_ids"]
         ids.append(full)
         targets.append([-100] * len(prompt) + full[len(prompt):])
-    start, batches = after_shared_start(model, ids)
-    batch = next(batches)  # 8 rows: one batch
+    start = len(shared_start(ids))
+    batch = next(after_shared_start(model, ids))  # 8 rows: one batch
     width = batch["input_ids"].shape[1]
     labels = torch.tensor([[-100] * (width - len(t) + start) + t[start:] for t in targets])
     return model(**batch, labels=labels).loss
@@ -129,24 +93,16 @@ def label_in(reply):
     return (exact[0], True) if exact else (words[0] if words else None, False)
 
 
-def wilson(k, n, z=1.96):
-    """The 95% Wilson interval for k successes in n: what k/n says about the true rate."""
-    centre, half = (k + z * z / 2) / (n + z * z), z * (k * (n - k) / n + z * z / 4) ** 0.5 / (n + z * z)
-    return f"[{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}]"
-
-
 def compared(then, now):
     """Two ways' verdicts on the same reviews, pair by pair: how many reviews the second gets
     right and the first wrong (better) or the reverse (worse); an exact two-sided sign test on
     those; and the difference in accuracy with its 95% (Wald) interval for paired data."""
     pairs = list(zip(then, now, strict=True))
-    better, worse, n = sum(b and not a for a, b in pairs), sum(a and not b for a, b in pairs), len(pairs)
-    changed = better + worse
-    tail = sum(comb(changed, i) for i in range(max(better, worse), changed + 1))
-    p = min(1.0, 2 * tail / 2**changed) if changed else 1.0
-    diff, half = (better - worse) / n, 1.96 * (changed - (better - worse) ** 2 / n) ** 0.5 / n
+    better, worse = sum(b and not a for a, b in pairs), sum(a and not b for a, b in pairs)
+    p = sign_test(better, worse)
+    diff, low, high = paired_change(better, worse, len(pairs))
     return (f"{better:2} better, {worse} worse, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'};"
-            f" accuracy {diff:+.2f} [{diff - half:+.2f}, {diff + half:+.2f}]")
+            f" accuracy {diff:+.2f} [{low:+.2f}, {high:+.2f}]")
 
 
 def score(name, model, conversations, answer, by_construction=False):
@@ -160,8 +116,8 @@ def score(name, model, conversations, answer, by_construction=False):
     tokens = sum(len(prompt_ids(c)) for c in conversations) / n
     per_class = "  ".join(f"{sum(r for r, t in zip(right, truths, strict=True) if t == label):2}/{truths.count(label)}"
                           for label in LABELS)
-    in_format = "(by construction)" if by_construction else f"{follows:2}/{n} {wilson(follows, n)}"
-    print(f"{name:24} {tokens:6.0f}   {in_format:19}   {sum(right):2}/{n} {wilson(sum(right), n)}   {per_class}")
+    in_format = "(by construction)" if by_construction else f"{follows:2}/{n} {interval(follows, n)}"
+    print(f"{name:24} {tokens:6.0f}   {in_format:19}   {sum(right):2}/{n} {interval(sum(right), n)}   {per_class}")
     return right, replies_given
 
 
@@ -211,8 +167,8 @@ stated = rows["format stated"][1]
 echoes = sum(reply.startswith(review) for reply, review in zip(stated, texts, strict=True))
 unlabelled = sum(label_in(reply)[0] is None for reply in stated)
 n = len(texts)
-print(f"format stated, replies that name no label:              {unlabelled}/{n} {wilson(unlabelled, n)}")
-print(f"format stated, replies that begin with the whole review: {echoes}/{n} {wilson(echoes, n)}")
+print(f"format stated, replies that name no label:              {unlabelled}/{n} {interval(unlabelled, n)}")
+print(f"format stated, replies that begin with the whole review: {echoes}/{n} {interval(echoes, n)}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")

@@ -1,11 +1,11 @@
 import json
-from math import sqrt
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from notes_db import chunk, model as embedder
+from rates import wilson
 
 data = Path(__file__).parent / "data"
 chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
@@ -46,13 +46,6 @@ def answers(template, questions, batch=10):
         texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
         replies.update(zip(part, texts))
     return [replies[i] for i in range(len(chats))]
-
-
-def wilson(hits, n, z=1.96):
-    """The 95% Wilson interval of a rate of hits out of n."""
-    p = hits / n
-    centre, half = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
 
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")

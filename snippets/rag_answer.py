@@ -1,12 +1,12 @@
 import json
 import re
-from math import comb, sqrt
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from notes_db import open_notes_db, search
+from rates import interval, paired_change, sign_test
 
 # 60 questions the notes answer, each with the phrase of the chunk that answers it ("answer")
 # and a pattern a correct reply contains ("expect"), written from the notes' fact.
@@ -43,27 +43,6 @@ def answers(prompts, batch=20):
     return [replies[i] for i in range(len(chats))]
 
 
-def wilson(hits, n, z=1.96):
-    """The 95% Wilson interval of a rate of hits out of n, as text."""
-    p = hits / n
-    centre, half = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return f"[{max(0.0, (centre - half) / (1 + z * z / n)):.2f}-{min(1.0, (centre + half) / (1 + z * z / n)):.2f}]"
-
-
-def paired_difference(better, worse, n, z=1.96):
-    """The change in the rate, (better - worse) / n, with its 95% Wald interval for paired items."""
-    d = (better - worse) / n
-    half = z * sqrt((better + worse) / n - d * d) / sqrt(n)
-    return f"{d:+.2f} [{d - half:+.2f} to {d + half:+.2f}]"
-
-
-def sign_test(better, worse):
-    """Two-sided exact sign test on the items that changed: could chance alone give a split
-    this lopsided? (The same questions are asked twice, so compare them pair by pair.)"""
-    n = better + worse
-    return min(1.0, 2 * sum(comb(n, i) for i in range(max(better, worse), n + 1)) / 2**n) if n else 1.0
-
-
 retrieved = [search(client, t["question"], k=2) for t in tests]
 found = [any(t["answer"] in hit["text"] for hit in hits) for t, hits in zip(tests, retrieved)]
 replies = {"without notes": answers([prompt(t["question"]) for t in tests]),
@@ -74,17 +53,18 @@ right = {name: [re.search(t["expect"], r, re.IGNORECASE) is not None for t, r in
 n = len(tests)
 print(f"{n} questions about the notes; a reply is right when it contains the question's pattern")
 for name, verdicts in right.items():
-    print(f"  {name:14} right {sum(verdicts):2}/{n} {wilson(sum(verdicts), n)}")
+    print(f"  {name:14} right {sum(verdicts):2}/{n} {interval(sum(verdicts), n)}")
 before, after = right["without notes"], right["with 2 chunks"]
 better, worse = sum(a and not b for a, b in zip(after, before)), sum(b and not a for a, b in zip(after, before))
 print(f"  changed with the notes: {better} better, {worse} worse (exact sign test, two-sided p = {sign_test(better, worse):.3f})")
-print(f"  change in the rate: {paired_difference(better, worse, n)}")
+change, low, high = paired_change(better, worse, n)
+print(f"  change in the rate: {change:+.2f} [{low:+.2f} to {high:+.2f}]")
 
-print(f"\nretrieval put the answering chunk in the 2 given for {sum(found)}/{n} {wilson(sum(found), n)}")
+print(f"\nretrieval put the answering chunk in the 2 given for {sum(found)}/{n} {interval(sum(found), n)}")
 for label, given in (("given", True), ("not given", False)):
     ok = {name: [v for v, f in zip(verdicts, found) if f == given] for name, verdicts in right.items()}
     print(f"  answering chunk {label:9}: right " + ", ".join(
-        f"{name} {sum(v):2}/{len(v)} {wilson(sum(v), len(v))}" for name, v in ok.items()))
+        f"{name} {sum(v):2}/{len(v)} {interval(sum(v), len(v))}" for name, v in ok.items()))
 
 print("\nthe questions whose verdict the notes changed (/pattern/; answering chunk given or not;"
       " the first 90 characters of each reply):")

@@ -1,11 +1,11 @@
 import json
-from math import comb, sqrt
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from notes_db import chunk, model
+from rates import sign_test, wilson
 
 data = Path(__file__).parent / "data"
 chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
@@ -44,13 +44,6 @@ def hybrid(dense_rank, keyword_rank, keyword_scores, k=60):
     return 1 / (k + 1 + dense_rank) + np.where(keyword_scores > 0, 1 / (k + 1 + keyword_rank), 0)
 
 
-def wilson(hits, n, z=1.96):
-    """The 95% Wilson interval of a rate of hits out of n."""
-    p = hits / n
-    centre, half = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
-
-
 def bootstrap(values, rng, rounds=2000):
     """The 95% percentile bootstrap interval of a mean: resample the questions with replacement."""
     means = [rng.choice(values, len(values)).mean() for _ in range(rounds)]
@@ -75,13 +68,6 @@ for name, rank in results.items():
     low, high = bootstrap(reciprocal, np.random.default_rng(0))
     cells.append(f"{reciprocal.mean():.2f} [{low:.2f}-{high:.2f}]")
     print(f"{name:16}" + "".join(f"{c:>20}" for c in cells))
-
-
-def sign_test(better, worse):
-    """Two-sided exact sign test: how likely so uneven a split is if neither retriever is better."""
-    m = better + worse
-    tail = sum(comb(m, i) for i in range(min(better, worse) + 1)) / 2**m
-    return min(1.0, 2 * tail)
 
 
 print("\nthe same questions, pair by pair (the answering chunk ranked higher or lower; ties left out):")

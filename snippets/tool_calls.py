@@ -1,33 +1,40 @@
+import json
+from collections import Counter
+from pathlib import Path
+
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tools_app import REQUESTS, SYSTEM, execute, parse_call, same_call
+from batched import greedy
+from rates import interval
+from tools_app import SYSTEM, execute, parse_call, same_call
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = AutoModelForCausalLM.from_pretrained(model_id)
+# 50 requests, each with the one call that serves it.
+tests = json.loads((Path(__file__).parent / "data" / "tool_requests.json").read_text(encoding="utf-8"))["requests"]
 
 
-def reply(messages, max_new_tokens=60):  # as many as the constrained run gets
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-    output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-    return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+def prompt_ids(messages):
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
 
 
-valid = right = 0
-for request, expected in REQUESTS:
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}]
-    text = reply(messages)
-    call, problem = parse_call(text)
-    valid += call is not None
-    right += same_call(call, expected)
-    print(f"{request}\n  model:  {text[:110]!r}")
-    if call is None:
-        print(f"  INVALID: {problem}")
-        continue
-    result = execute(call)
-    print(f"  valid call {'(the right one)' if same_call(call, expected) else '(but not the right one)'}; result: {result}")
-    # The result goes back to the model, which now answers the user.
-    messages += [{"role": "assistant", "content": text},
-                 {"role": "user", "content": f"The tool returned {result}. Answer my question in one sentence."}]
-    print(f"  answer: {reply(messages, max_new_tokens=30)[:110]!r}")
-print(f"\nvalid calls: {valid}/{len(REQUESTS)}; the right call: {right}/{len(REQUESTS)}")
+# Every request after the same system prompt: the model reads that prompt once (batched.py).
+asked = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": t["request"]}] for t in tests]
+texts = greedy(model, tokenizer, [prompt_ids(m) for m in asked], max_new_tokens=60)  # as many as the constrained run gets
+calls = [parse_call(text) for text in texts]
+for t, text, (call, problem) in list(zip(tests, texts, calls))[:4]:
+    print(f"{t['request']}\n  model:  {text[:110]!r}\n  -> {problem or 'a valid call'}")
+
+n = len(tests)
+valid = [i for i, (call, _) in enumerate(calls) if call is not None]
+right = sum(same_call(calls[i][0], tests[i]["call"]) for i in valid)
+print(f"\n{n} requests: valid calls {len(valid)}/{n} {interval(len(valid), n)}; the right call {right}/{n} {interval(right, n)}")
+print("why the others are not calls:", dict(sorted(Counter(p.split(" (")[0] for _, p in calls if p).items())))
+
+# Each valid call runs, and its result goes back to the model, which then answers the user.
+answered = [asked[i] + [{"role": "assistant", "content": texts[i]},
+                        {"role": "user", "content": f"The tool returned {execute(calls[i][0])}. Answer my question in one sentence."}]
+            for i in valid]
+for i, answer in zip(valid, greedy(model, tokenizer, [prompt_ids(m) for m in answered], max_new_tokens=30) if valid else []):
+    print(f"{tests[i]['request']}\n  call: {texts[i]!r}\n  answer: {answer[:110]!r}")

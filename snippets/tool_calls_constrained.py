@@ -1,34 +1,41 @@
 import json
+from pathlib import Path
 
 import outlines
+from outlines.backends import get_json_schema_logits_processor
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tools_app import CALL_SCHEMA, REQUESTS, SYSTEM_ONE_CALL, execute, parse_call, same_call
+from batched import greedy
+from rates import interval
+from tools_app import CALL_SCHEMA, SYSTEM_ONE_CALL, execute, parse_call, same_call
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id), tokenizer)
+model = AutoModelForCausalLM.from_pretrained(model_id)
+tests = json.loads((Path(__file__).parent / "data" / "tool_requests.json").read_text(encoding="utf-8"))["requests"]
 # Constrained decoding: at each step, every token that cannot continue a JSON text matching
 # CALL_SCHEMA gets probability 0. So the model writes the start of a valid call; if it ends
 # before max_new_tokens, the call parses and validates; if the limit cuts it, it does not.
-as_call = outlines.types.JsonSchema(json.dumps(CALL_SCHEMA))
+as_call = get_json_schema_logits_processor(None, outlines.from_transformers(model, tokenizer), json.dumps(CALL_SCHEMA))
 
 
-def constrained_call(request, max_new_tokens=60):
-    prompt = tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM_ONE_CALL}, {"role": "user", "content": request}],
-                                           add_generation_prompt=True, tokenize=False)
-    return model(prompt, as_call, max_new_tokens=max_new_tokens)  # greedy by default
+def constrained_calls(requests, max_new_tokens=60):
+    rows = [tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM_ONE_CALL}, {"role": "user", "content": r}],
+                                          add_generation_prompt=True)["input_ids"] for r in requests]
+    return greedy(model, tokenizer, rows, max_new_tokens, processor=as_call)  # batched.py: the system prompt read once
 
 
-valid = right = 0
-for request, expected in REQUESTS:
-    text = constrained_call(request)
-    call, problem = parse_call(text)
-    valid += call is not None
-    right += same_call(call, expected)
-    verdict = problem or ("the right call" if same_call(call, expected) else "valid, not the right call")
-    print(f"{request:42} {text}\n{'':42} -> {verdict}{'; ' + str(execute(call)) if call else ''}")
-print(f"\nvalid calls: {valid}/{len(REQUESTS)}; the right call: {right}/{len(REQUESTS)}")
+texts = constrained_calls([t["request"] for t in tests])
+calls = [parse_call(text)[0] for text in texts]
+right = [same_call(call, t["call"]) for call, t in zip(calls, tests)]
+for t, text, call, ok in list(zip(tests, texts, calls, right))[:8:2]:
+    print(f"{t['request']:42} {text}\n{'':42} -> {'the right call' if ok else 'valid, not the right call'}; {execute(call)}")
 
-text = constrained_call(REQUESTS[0][0], max_new_tokens=12)
+n, valid = len(tests), sum(call is not None for call in calls)
+print(f"\n{n} requests: valid calls {valid}/{n} {interval(valid, n)}; the right call {sum(right)}/{n} {interval(sum(right), n)}")
+wrong_tool = sum(call is not None and call["name"] != t["call"]["name"] for call, t in zip(calls, tests))
+wrong_arguments = n - sum(right) - wrong_tool - (n - valid)
+print(f"  the others: the wrong tool {wrong_tool}; the right tool, wrong arguments {wrong_arguments}; cut off {n - valid}")
+
+text = constrained_calls([tests[0]["request"]], max_new_tokens=12)[0]
 print(f"\nthe first request again, with max_new_tokens=12: {text}\n  -> {parse_call(text)[1]}")

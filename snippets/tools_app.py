@@ -1,7 +1,8 @@
 """The application side of function calling: two tools, their JSON schemas, the prompt that
 shows them to SmolLM2, and the code that parses, validates and executes a call.
 
-Imported by tool_calls.py, tool_calls_constrained.py and agent_loop.py; save it beside them."""
+Imported by tool_calls.py, tool_calls_constrained.py and agent_loop.py; save it beside them.
+The requests they ask, each with the call that serves it, are in data/tool_requests.json."""
 import json
 import re
 
@@ -60,19 +61,6 @@ SYSTEM = PROMPT.format(tools=json.dumps(TOOLS), output_format="""The example for
 # The same prompt, asking for what a constrained decoder lets through: one call, no tags.
 SYSTEM_ONE_CALL = PROMPT.format(tools=json.dumps(TOOLS), output_format="""Reply with exactly one call, as one JSON object:
 {"name": "func_name", "arguments": {"argument1": "value1", "argument2": "value2"}}""")
-
-# Eight requests, each with the one call that serves it.
-REQUESTS = [
-    ("What's the weather in Paris?", {"name": "get_weather", "arguments": {"city": "Paris"}}),
-    ("Is it raining in Tokyo?", {"name": "get_weather", "arguments": {"city": "Tokyo"}}),
-    ("How warm is it in Cairo, in fahrenheit?", {"name": "get_weather", "arguments": {"city": "Cairo", "unit": "fahrenheit"}}),
-    ("Weather for Beijing please.", {"name": "get_weather", "arguments": {"city": "Beijing"}}),
-    ("Convert 100 USD to EUR.", {"name": "convert_currency", "arguments": {"amount": 100, "source": "USD", "target": "EUR"}}),
-    ("How many US dollars is 50 EUR?", {"name": "convert_currency", "arguments": {"amount": 50, "source": "EUR", "target": "USD"}}),
-    ("I have 200 CNY. What is that in USD?", {"name": "convert_currency", "arguments": {"amount": 200, "source": "CNY", "target": "USD"}}),
-    ("Change 20 dollars into Chinese yuan.", {"name": "convert_currency", "arguments": {"amount": 20, "source": "USD", "target": "CNY"}}),
-]
-
 
 def parse_call(reply):
     """The first call in a reply, validated against its tool's schema: (call, None), or

@@ -1,8 +1,11 @@
 """The labelled sets behind the site's measured rates: big enough to mean something (at least
 50 items behind every rate), and held-out items never seen in a prompt or in training."""
 
+import importlib.util
 import json
 import re
+
+from jsonschema import Draft202012Validator
 
 from tests.conftest import REPO
 
@@ -37,3 +40,16 @@ def test_each_answer_pattern_compiles_and_a_reply_that_echoes_the_question_fails
     for item in load("retrieval_questions.json"):
         pattern = re.compile(item["expect"], re.IGNORECASE)
         assert not pattern.search(item["question"]), f"an echo of {item['question']!r} would count as right"
+
+
+def test_each_tool_request_expects_one_valid_call_and_none_is_asked_twice():
+    spec = importlib.util.spec_from_file_location("tools_app", REPO / "snippets" / "tools_app.py")
+    tools_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tools_app)  # the schemas the snippets validate calls with
+    requests = load("tool_requests.json")["requests"]
+    assert len(requests) >= 50 and len({item["request"].casefold() for item in requests}) == len(requests)
+    for item in requests:
+        assert not list(Draft202012Validator(tools_app.CALL_SCHEMA).iter_errors(item["call"])), item["request"]
+    # Both tools are asked for, so a model that always names one tool cannot score above half.
+    named = [item["call"]["name"] for item in requests]
+    assert named.count("get_weather") * 2 == len(requests)

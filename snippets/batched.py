@@ -1,0 +1,83 @@
+"""Greedy replies to many prompts at once, as a server batches requests. Prompts that begin
+alike (a system prompt, worked examples) share that start: the model reads it once, and every
+row gets a copy of its KV cache. The rest of each prompt is padded on the left, so every row
+ends where its reply starts.
+
+Imported by tool_calls.py, tool_calls_constrained.py, agent_loop.py and lora_finetune.py;
+save it beside them."""
+import torch
+from transformers import DynamicCache, LogitsProcessorList, StaticCache
+
+
+def left_padded(rows, pad_id):
+    """One batch from rows of token ids: padding on the left, and positions that skip it."""
+    width = max(map(len, rows))
+    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows])
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+    return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
+
+
+def read_start(model, ids):
+    """Run the model over a prompt start once: (its ids, its KV cache). With gradients when the
+    model trains, so a loss reaches the start's tokens too."""
+    return ids, (model(torch.tensor([ids])).cache if ids else None)
+
+
+def shared_start(rows):
+    """The ids every row begins with, leaving each row at least one token of its own."""
+    start = 0
+    while all(len(r) > start + 1 for r in rows) and len({r[start] for r in rows}) == 1:
+        start += 1
+    return rows[0][:start]
+
+
+def after_start(rows, start, pad_id, budget=30_000):
+    """Batches of rows that all begin with `start` (ids, cache), each row with a copy of the start's
+    cache and only its own tokens to read. The copies cost memory, so a batch holds at most
+    `budget` tokens of them (rows x start); each batch is built only when it is used."""
+    ids, prefix = start
+    assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
+    size = max(1, budget // max(1, len(ids)))
+    for i in range(0, len(rows), size):
+        part = rows[i:i + size]
+        cache = DynamicCache()
+        for layer, kv in enumerate(prefix.layers if ids else ()):  # a view of the start per row
+            cache.update(kv.keys.expand(len(part), -1, -1, -1), kv.values.expand(len(part), -1, -1, -1), layer)
+        rest = left_padded([r[len(ids):] for r in part], pad_id)
+        mask = torch.cat([torch.ones(len(part), len(ids), dtype=torch.long), rest["attention_mask"]], 1)
+        yield {"input_ids": rest["input_ids"], "attention_mask": mask, "cache": cache,
+               "position_ids": rest["position_ids"] + len(ids)}
+
+
+def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, budget=30_000):
+    """The greedy reply to each row of prompt ids, in order. `start` is a start read already
+    (read_start) and kept across calls; without it, the rows' shared start is read here. A
+    `processor` (a logits processor: constrained decoding) sees each batch from its first token.
+    A batch holds at most `budget` tokens of cache (rows x their length)."""
+    with torch.no_grad():
+        ids, prefix = start or read_start(model, shared_start(rows))
+        assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
+        size = max(1, budget // (max(map(len, rows)) + max_new_tokens))
+        texts = []
+        for i in range(0, len(rows), size):
+            rest = left_padded([r[len(ids):] for r in rows[i:i + size]], tokenizer.pad_token_id)
+            n, width = rest["input_ids"].shape
+            # A cache of fixed size, each row beginning with a copy of the start's: the model writes
+            # each new token into its place, where a growing cache would copy itself at every token.
+            cache = StaticCache(config=model.config, max_cache_len=len(ids) + width + max_new_tokens)
+            for layer, kv in zip(cache.layers, prefix.layers if ids else ()):
+                keys, values = kv.keys.expand(n, -1, -1, -1), kv.values.expand(n, -1, -1, -1)
+                layer.lazy_initialization(keys, values)
+                layer.keys[:, :, :len(ids)], layer.values[:, :, :len(ids)] = keys, values
+                layer.cumulative_length.fill_(len(ids))
+            if processor is not None:
+                processor.reset()  # a new batch: each row's constraint starts again
+            # generate() takes every id, skips as many as the cache holds already, and numbers the
+            # positions from the mask, as left_padded() does.
+            output = model.generate(
+                input_ids=torch.cat([torch.tensor([ids] * n, dtype=torch.long), rest["input_ids"]], 1),
+                attention_mask=torch.cat([torch.ones(n, len(ids), dtype=torch.long), rest["attention_mask"]], 1),
+                cache=cache, max_new_tokens=max_new_tokens, do_sample=False,
+                logits_processor=LogitsProcessorList([processor] if processor else []))
+            texts += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in output[:, len(ids) + width:]]
+    return texts
