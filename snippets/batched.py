@@ -3,8 +3,7 @@ alike (a system prompt, worked examples) share that start: the model reads it on
 row gets a copy of its KV cache. The rest of each prompt is padded on the left, so every row
 ends where its reply starts.
 
-Imported by tool_calls.py, tool_calls_constrained.py, agent_loop.py and lora_finetune.py;
-save it beside them."""
+Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
 import torch
 from transformers import DynamicCache, LogitsProcessorList, StaticCache
 
@@ -49,18 +48,18 @@ def after_start(rows, start, pad_id, budget=30_000):
                "position_ids": rest["position_ids"] + len(ids)}
 
 
-def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, budget=30_000):
-    """The greedy reply to each row of prompt ids, in order. `start` is a start read already
-    (read_start) and kept across calls; without it, the rows' shared start is read here. A
-    `processor` (a logits processor: constrained decoding) sees each batch from its first token.
-    A batch holds at most `budget` tokens of cache (rows x their length)."""
+def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, batch=25):
+    """The greedy reply to each row of prompt ids, in the rows' order. `start` is a start read
+    already (read_start) and kept across calls; without it, the rows' shared start is read here.
+    Rows of similar length go together, `batch` at a time, so little of a batch is padding. A
+    `processor` (a logits processor: constrained decoding) sees each batch from its first token."""
     with torch.no_grad():
         ids, prefix = start or read_start(model, shared_start(rows))
         assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
-        size = max(1, budget // (max(map(len, rows)) + max_new_tokens))
-        texts = []
-        for i in range(0, len(rows), size):
-            rest = left_padded([r[len(ids):] for r in rows[i:i + size]], tokenizer.pad_token_id)
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        texts = {}
+        for part in (order[i:i + batch] for i in range(0, len(order), batch)):
+            rest = left_padded([rows[i][len(ids):] for i in part], tokenizer.pad_token_id)
             n, width = rest["input_ids"].shape
             # A cache of fixed size, each row beginning with a copy of the start's: the model writes
             # each new token into its place, where a growing cache would copy itself at every token.
@@ -79,5 +78,6 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, b
                 attention_mask=torch.cat([torch.ones(n, len(ids), dtype=torch.long), rest["attention_mask"]], 1),
                 cache=cache, max_new_tokens=max_new_tokens, do_sample=False,
                 logits_processor=LogitsProcessorList([processor] if processor else []))
-            texts += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in output[:, len(ids) + width:]]
-    return texts
+            for i, row in zip(part, output[:, len(ids) + width:]):
+                texts[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
+    return [texts[i] for i in range(len(rows))]

@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
-import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from batched import greedy
 from notes_db import chunk, model as embedder
 from rates import wilson
 
@@ -12,8 +12,8 @@ chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding=
 unanswerable = json.loads((data / "unanswerable_questions.json").read_text(encoding="utf-8"))
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
-tokenizer = AutoTokenizer.from_pretrained(model_id, padding_side="left")  # pad before, generate after
-model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
+tokenizer = AutoTokenizer.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id)
 PROMPTS = {
     "plain": "Notes:\n{notes}\n\nQuestion: {question}\nAnswer in one sentence.",
     "notes only": "Notes:\n{notes}\n\nAnswer only from the notes. If the notes do not contain the answer, "
@@ -30,22 +30,12 @@ def best_chunk(questions):
     return [chunks[i] for i in scores.argmax(axis=1)]
 
 
-def answers(template, questions, batch=10):
-    """Greedy answers, 10 prompts of similar length per batch (padded on the left, so every
-    prompt ends where its answer starts), in the questions' order."""
-    chats = [[{"role": "user", "content": template.format(notes=notes, question=q)}]
-             for q, notes in zip(questions, best_chunk(questions))]
-    order = sorted(range(len(chats)), key=lambda i: len(tokenizer.apply_chat_template(chats[i])["input_ids"]))
-    replies = {}
-    for start in range(0, len(order), batch):
-        part = order[start:start + batch]
-        inputs = tokenizer.apply_chat_template([chats[i] for i in part], add_generation_prompt=True, padding=True,
-                                               return_tensors="pt", return_dict=True)
-        with torch.no_grad():
-            output = model.generate(**inputs, max_new_tokens=10, do_sample=False)  # enough to say it
-        texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        replies.update(zip(part, texts))
-    return [replies[i] for i in range(len(chats))]
+def answers(template, questions):
+    """Greedy answers of up to 10 tokens, enough to say it, in batches of similar length (batched.py)."""
+    rows = [tokenizer.apply_chat_template([{"role": "user", "content": template.format(notes=notes, question=q)}],
+                                          add_generation_prompt=True)["input_ids"]
+            for q, notes in zip(questions, best_chunk(questions))]
+    return greedy(model, tokenizer, rows, max_new_tokens=10)
 
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")

@@ -2,9 +2,9 @@ import json
 import re
 from pathlib import Path
 
-import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from batched import greedy
 from notes_db import open_notes_db, search
 from rates import interval, paired_change, sign_test
 
@@ -12,8 +12,8 @@ from rates import interval, paired_change, sign_test
 # and a pattern a correct reply contains ("expect"), written from the notes' fact.
 tests = json.loads((Path(__file__).parent / "data" / "retrieval_questions.json").read_text(encoding="utf-8"))
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
-tokenizer = AutoTokenizer.from_pretrained(model_id, padding_side="left")  # pad before, generate after
-llm = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)
+tokenizer = AutoTokenizer.from_pretrained(model_id)
+llm = AutoModelForCausalLM.from_pretrained(model_id)
 client = open_notes_db()
 
 
@@ -26,21 +26,11 @@ def prompt(question, hits=None):
     return f"Notes:\n{notes}\n\nQuestion: {question}\nAnswer with a short phrase from the notes."
 
 
-def answers(prompts, batch=20):
-    """Greedy replies of up to 20 tokens, 20 prompts of similar length per batch (padded on the
-    left, so every prompt ends where its reply starts), in the prompts' order."""
-    chats = [[{"role": "user", "content": p}] for p in prompts]
-    order = sorted(range(len(chats)), key=lambda i: len(tokenizer.apply_chat_template(chats[i], return_dict=True)["input_ids"]))
-    replies = {}
-    for start in range(0, len(order), batch):
-        part = order[start:start + batch]
-        inputs = tokenizer.apply_chat_template([chats[i] for i in part], add_generation_prompt=True, padding=True,
-                                               return_tensors="pt", return_dict=True)
-        with torch.no_grad():
-            output = llm.generate(**inputs, max_new_tokens=20, do_sample=False)
-        texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        replies.update(zip(part, (t.strip() for t in texts)))
-    return [replies[i] for i in range(len(chats))]
+def answers(prompts):
+    """Greedy replies of up to 20 tokens, in batches of similar length (batched.py)."""
+    rows = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True)["input_ids"]
+            for p in prompts]
+    return greedy(llm, tokenizer, rows, max_new_tokens=20)
 
 
 retrieved = [search(client, t["question"], k=2) for t in tests]
