@@ -62,7 +62,8 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, b
             rest = left_padded([rows[i][len(ids):] for i in part], tokenizer.pad_token_id)
             n, width = rest["input_ids"].shape
             # A cache of fixed size, each row beginning with a copy of the start's: the model writes
-            # each new token into its place, where a growing cache would copy itself at every token.
+            # each new token into its place, where transformers' growing DynamicCache copies itself
+            # at every token. (Filling it by hand uses StaticCache's internals, as of 5.24.0.)
             cache = StaticCache(config=model.config, max_cache_len=len(ids) + width + max_new_tokens)
             for layer, kv in zip(cache.layers, prefix.layers if ids else ()):
                 keys, values = kv.keys.expand(n, -1, -1, -1), kv.values.expand(n, -1, -1, -1)

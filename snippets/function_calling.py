@@ -9,10 +9,7 @@ WEATHER_TOOL = {
         "parameters": {
             "type": "object",
             "properties": {
-                "city": {
-                    "type": "string",
-                    "description": "City name, e.g. Beijing",
-                },
+                "city": {"type": "string", "enum": ["Beijing", "Paris"]},
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
             },
             "required": ["city"],
@@ -46,6 +43,7 @@ RECORDED_MODEL_REPLY = {
     ],
 }
 
+SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in [WEATHER_TOOL]}
 JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict}
 
 
@@ -60,23 +58,35 @@ def validate(arguments, schema):
         spec = schema["properties"].get(name)
         if spec is None:
             problems.append(f"unexpected {name!r}")
-        elif not isinstance(value, JSON_TYPES[spec["type"]]):
+        elif not isinstance(value, JSON_TYPES[spec["type"]]) or (
+            isinstance(value, bool) and spec["type"] != "boolean"  # True is an int in Python
+        ):
             problems.append(f"{name!r} must be a {spec['type']}")
         elif "enum" in spec and value not in spec["enum"]:
             problems.append(f"{name!r} must be one of {spec['enum']}")
     return problems
 
 
+def checked(call):
+    """The call's tool name, arguments and problems. An unknown tool, arguments that are not
+    JSON, or arguments that break the tool's schema are problems: then nothing runs."""
+    name = call["function"]["name"]
+    if name not in SCHEMAS:
+        return name, None, [f"unknown tool {name!r}"]
+    try:
+        arguments = json.loads(call["function"]["arguments"])
+    except json.JSONDecodeError as error:
+        return name, None, [f"arguments are not JSON: {error.msg}"]
+    if not isinstance(arguments, dict):
+        return name, None, ["arguments must be a JSON object"]
+    return name, arguments, validate(arguments, SCHEMAS[name])
+
+
 def get_weather(city, unit="celsius"):
     """The real function. Here a fixed table stands in for a weather service."""
-    celsius = {"Beijing": 3, "Paris": 9}[city]
-    temperature = celsius if unit == "celsius" else celsius * 9 / 5 + 32
-    return {
-        "city": city,
-        "temperature": temperature,
-        "unit": unit,
-        "sky": "clear",
-    }
+    celsius, sky = {"Beijing": (9, "sunny"), "Paris": (14, "cloudy")}[city]
+    temperature = celsius if unit == "celsius" else round(celsius * 9 / 5 + 32)
+    return {"city": city, "temperature": temperature, "unit": unit, "sky": sky}
 
 
 TOOLS = {"get_weather": get_weather}
@@ -87,11 +97,7 @@ messages = [
     RECORDED_MODEL_REPLY,
 ]
 for call in RECORDED_MODEL_REPLY["tool_calls"]:
-    name, arguments = (
-        call["function"]["name"],
-        json.loads(call["function"]["arguments"]),
-    )
-    problems = validate(arguments, WEATHER_TOOL["function"]["parameters"])
+    name, arguments, problems = checked(call)
     result = (
         {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
     )

@@ -32,7 +32,8 @@ right = sum(same_call(calls[i][0], tests[i]["call"]) for i in valid)
 print(f"\n{n} requests: valid calls {len(valid)}/{n} {interval(len(valid), n)}; the right call {right}/{n} {interval(right, n)}")
 print("why the others are not calls:", dict(sorted(Counter(p.split(" (")[0] for _, p in calls if p).items())))
 
-# Each valid call runs, and its result goes back to the model, which then answers the user.
+# Each valid call runs, and its result goes back to the model, which then answers the user
+# (in a user turn: this model was never trained on a tool turn). With no valid call, nothing.
 answered = [asked[i] + [{"role": "assistant", "content": texts[i]},
                         {"role": "user", "content": f"The tool returned {execute(calls[i][0])}. Answer my question in one sentence."}]
             for i in valid]

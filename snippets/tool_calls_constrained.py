@@ -28,8 +28,9 @@ def constrained_calls(requests, max_new_tokens=60):
 texts = constrained_calls([t["request"] for t in tests])
 calls = [parse_call(text)[0] for text in texts]
 right = [same_call(call, t["call"]) for call, t in zip(calls, tests)]
-for t, text, call, ok in list(zip(tests, texts, calls, right))[:8:2]:
-    print(f"{t['request']:42} {text}\n{'':42} -> {'the right call' if ok else 'valid, not the right call'}; {execute(call)}")
+for t, text, call, ok in list(zip(tests, texts, calls, right))[:8:2]:  # four weather requests, for the page
+    verdict = "cut off: not a call" if call is None else ("the right call" if ok else "valid, not the right call")
+    print(f"{t['request']:42} {text}\n{'':42} -> {verdict}{'; ' + str(execute(call)) if call else ''}")
 
 n, valid = len(tests), sum(call is not None for call in calls)
 print(f"\n{n} requests: valid calls {valid}/{n} {interval(valid, n)}; the right call {sum(right)}/{n} {interval(sum(right), n)}")

@@ -40,9 +40,10 @@ CALL_SCHEMA = {"anyOf": [{"type": "object", "additionalProperties": False, "requ
                           "properties": {"name": {"const": t["name"]}, "arguments": t["parameters"]}}
                          for t in TOOLS]}
 
-# The tool-calling system prompt SmolLM2-1.7B-Instruct was trained with (its model card). The
-# 135M model run here was not trained on function calling at all: its fine-tuning data left
-# it out. The chat template inside the GGUF build has no slot for tools, so the schemas go in here.
+# The tool-calling system prompt SmolLM2-1.7B-Instruct was trained with (published with it as
+# instructions_function_calling.md). The 135M model run here was not fine-tuned for function
+# calling: its fine-tuning data left it out. The chat template inside the GGUF build has no
+# slot for tools, so the schemas go in here.
 PROMPT = """You are an expert in composing functions. You are given a question and a set of possible functions.
 Based on the question, you will need to make one or more function/tool calls to achieve the purpose.
 If none of the functions can be used, point it out and refuse to answer.
