@@ -39,8 +39,7 @@ def step_schema(allowed):
              for t in ALL_TOOLS if t["name"] in allowed]
     answer = {"type": "object", "additionalProperties": False, "required": ["answer"],
               "properties": {"answer": {"type": "string", "maxLength": 100}}}
-    return get_json_schema_logits_processor(None, outlines.from_transformers(model, tokenizer),
-                                            json.dumps({"anyOf": [*calls, answer]}))
+    return {"anyOf": [*calls, answer]}
 
 SYSTEM = PROMPT.format(tools=json.dumps(ALL_TOOLS), output_format="""Reply with exactly one JSON object: a call
 {"name": "func_name", "arguments": {"argument1": "value1"}}
@@ -89,7 +88,8 @@ def run(call, allowed, user, done=()):
 def agent(request, allowed, user, max_steps=3):
     """The loop: the model asks for a tool, the application runs it and returns the result in the
     `tool` role, until the model answers or the step limit stops it."""
-    messages, as_step = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}], step_schema(allowed)
+    messages, schema = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}], step_schema(allowed)
+    as_step = get_json_schema_logits_processor(None, outlines.from_transformers(model, tokenizer), json.dumps(schema))
     done, results = [], []  # the calls that ran, and their results
     print(f"{request}   (allowed: {', '.join(sorted(allowed))})")
     for step in range(1, max_steps + 1):
@@ -98,6 +98,8 @@ def agent(request, allowed, user, max_steps=3):
             reply = json.loads(text)
         except json.JSONDecodeError:  # cut off by the token limit: not a call; say so and go on
             reply, result = None, {"error": "your reply was cut off; reply with a shorter JSON object"}
+        if reply is not None and (errors := list(Draft202012Validator(schema).iter_errors(reply))):
+            reply, result = None, {"error": f"not a call or an answer: {errors[0].message[:80]}"}  # checked again
         if reply and "answer" in reply:
             print(f"  step {step}: answers {reply['answer']!r}")
             return

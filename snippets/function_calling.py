@@ -44,6 +44,7 @@ RECORDED_MODEL_REPLY = {
 }
 
 SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in [WEATHER_TOOL]}
+# The JSON Schema types this small validator checks (a real one, such as jsonschema, checks all).
 JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict}
 
 
@@ -51,7 +52,7 @@ def validate(arguments, schema):
     """Check the arguments before running anything; return the problems."""
     problems = [
         f"missing {name!r}"
-        for name in schema["required"]
+        for name in schema.get("required", [])
         if name not in arguments
     ]
     for name, value in arguments.items():
@@ -85,6 +86,8 @@ def checked(call):
 def get_weather(city, unit="celsius"):
     """The real function. Here a fixed table stands in for a weather service."""
     celsius, sky = {"Beijing": (9, "sunny"), "Paris": (14, "cloudy")}[city]
+    if unit not in ("celsius", "fahrenheit"):  # never reached after validation, but never guess
+        raise ValueError(f"unknown unit {unit!r}")
     temperature = celsius if unit == "celsius" else round(celsius * 9 / 5 + 32)
     return {"city": city, "temperature": temperature, "unit": unit, "sky": sky}
 

@@ -14,8 +14,9 @@ questions = [t["question"] for t in tests]
 # Each question is labelled with a phrase found in exactly one chunk: the chunk that answers it.
 answers = []
 for t in tests:
-    [where] = [i for i, text in enumerate(chunks) if t["answer"] in text]
-    answers.append(where)
+    where = [i for i, text in enumerate(chunks) if t["answer"] in text]
+    assert len(where) == 1, f"{t['question']!r}: its answer phrase is in {len(where)} chunks, not 1"
+    answers.append(where[0])
 
 
 def dense():
@@ -88,15 +89,28 @@ for name, rank in results.items():
     print(f"{name:18}" + "".join(f"{c:>20}" for c in cells))
 
 
-print("\nthe same questions, pair by pair (the answering chunk ranked higher or lower; ties left out):")
+def holm(p_values):
+    """Holm's correction for running several tests: the k-th smallest p is multiplied by the
+    number of tests not yet passed (and never falls below the one before it)."""
+    order, adjusted, running = sorted(range(len(p_values)), key=lambda i: p_values[i]), [0.0] * len(p_values), 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - k) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+print("\nthe same questions, pair by pair (the answering chunk ranked higher or lower; ties left out;")
+print("p: exact sign test; Holm: p corrected for the four tests run):")
 position = {name: rank[np.arange(n), answers] for name, rank in results.items()}
-for a, b in (("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)"),
-             ("hybrid, re-ranked", "hybrid (RRF)")):
-    better, worse = int((position[a] < position[b]).sum()), int((position[a] > position[b]).sum())
-    print(f"  {a} against {b}: better on {better}, worse on {worse}, p = {sign_test(better, worse):.3f}")
+pairs = [("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)"),
+         ("hybrid, re-ranked", "hybrid (RRF)")]
+counts = [(int((position[a] < position[b]).sum()), int((position[a] > position[b]).sum())) for a, b in pairs]
+p_values = [sign_test(better, worse) for better, worse in counts]
+for (a, b), (better, worse), p, corrected in zip(pairs, counts, p_values, holm(p_values)):
+    print(f"  {a} against {b}: better on {better}, worse on {worse}, p = {p:.3f}, Holm {corrected:.3f}")
 fused = position["hybrid (RRF)"]
 
 print("\nwhere the hybrid's top 3 miss the answer (its first chunk shown):")
-for t, position, row in zip(tests, fused, results["hybrid (RRF)"]):
-    if position >= 3:
+for t, place, row in zip(tests, fused, results["hybrid (RRF)"]):
+    if place >= 3:
         print(f"  {t['question']}\n    -> {chunks[int(np.argmin(row))].replace(chr(10), ' / ')[:76]!r}")

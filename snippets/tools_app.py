@@ -15,6 +15,8 @@ WEATHER = {"Paris": (14, "cloudy"), "Tokyo": (18, "rain"), "Beijing": (9, "sunny
 def get_weather(city, unit="celsius"):
     """A stand-in for a weather API: fixed data, so the page is the same on every run."""
     degrees, sky = WEATHER[city]
+    if unit not in ("celsius", "fahrenheit"):  # the schema allows no other; never guess
+        raise ValueError(f"unknown unit {unit!r}")
     return {"city": city, "temperature": degrees if unit == "celsius" else round(degrees * 9 / 5 + 32), "unit": unit, "sky": sky}
 
 
@@ -42,8 +44,8 @@ CALL_SCHEMA = {"anyOf": [{"type": "object", "additionalProperties": False, "requ
 
 # The tool-calling system prompt SmolLM2-1.7B-Instruct was trained with (published with it as
 # instructions_function_calling.md). The 135M model run here was not fine-tuned for function
-# calling: its fine-tuning data left it out. The chat template inside the GGUF build has no
-# slot for tools, so the schemas go in here.
+# calling: its fine-tuning data left it out. Its chat template has no slot for tools, so the
+# schemas go in here.
 PROMPT = """You are an expert in composing functions. You are given a question and a set of possible functions.
 Based on the question, you will need to make one or more function/tool calls to achieve the purpose.
 If none of the functions can be used, point it out and refuse to answer.
