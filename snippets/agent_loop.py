@@ -56,10 +56,10 @@ def respond(messages, max_new_tokens, start=None, processor=None):
 
 
 def problem_with(call, allowed, user, done=()):
-    """What the application refuses, whatever the model wrote: a tool outside this request's
-    allow-list, a side effect the user does not confirm, arguments that break the tool's schema
-    (checked again: the decoder is not the only guard), a business rule the schema does not
-    express, a call that already ran (its result is in the conversation)."""
+    """What the application refuses in a reply that passed the step schema: a tool outside
+    this request's allow-list, a side effect the user does not confirm, arguments that break
+    the tool's schema (checked again: the decoder is not the only guard), a business rule the
+    schema does not express, a call that already ran (its result is in the conversation)."""
     name, arguments = call["name"], call["arguments"]
     if any(same_call(call, ran) for ran in done):  # the same call, a left-out default or not
         return "this call ran already; its result is above: answer the user now"

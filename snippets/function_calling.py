@@ -59,6 +59,8 @@ def validate(arguments, schema):
         spec = schema["properties"].get(name)
         if spec is None:
             problems.append(f"unexpected {name!r}")
+        elif spec.get("type") not in JSON_TYPES:
+            problems.append(f"{name!r}: this small validator cannot check its schema")
         elif not isinstance(value, JSON_TYPES[spec["type"]]) or (
             isinstance(value, bool) and spec["type"] != "boolean"  # True is an int in Python
         ):

@@ -55,8 +55,8 @@ def reranked(rank, k=5):
     new = rank.copy()
     for q, row in enumerate(rank):
         top = np.argsort(row)[:k]  # the chunks ranked 0 to k-1
-        # Similarities rounded to 0.01 (closer ones count as a tie, kept in the first stage's
-        # order), so that another CPU's last float digits cannot swap two chunks.
+        # Similarities rounded to 0.01 (equal ones count as a tie, kept in the first stage's
+        # order), which makes it unlikely that another CPU's last float digits swap two chunks.
         for position, c in enumerate(sorted(top, key=lambda c: (-round(float((lines[c] @ asked[q]).max()), 2), row[c]))):
             new[q, c] = position
     return new
@@ -90,8 +90,8 @@ for name, rank in results.items():
 
 
 def holm(p_values):
-    """Holm's correction for running several tests: the k-th smallest p is multiplied by the
-    number of tests not yet passed (and never falls below the one before it)."""
+    """Holm's correction for running m tests: the k-th smallest p is multiplied by m - k + 1
+    (capped at 1, and never below the one before it)."""
     order, adjusted, running = sorted(range(len(p_values)), key=lambda i: p_values[i]), [0.0] * len(p_values), 0.0
     for k, i in enumerate(order):
         running = max(running, min(1.0, (len(p_values) - k) * p_values[i]))
@@ -110,7 +110,9 @@ for (a, b), (better, worse), p, corrected in zip(pairs, counts, p_values, holm(p
     print(f"  {a} against {b}: better on {better}, worse on {worse}, p = {p:.3f}, Holm {corrected:.3f}")
 fused = position["hybrid (RRF)"]
 
-print("\nwhere the hybrid's top 3 miss the answer (its first chunk shown):")
-for t, place, row in zip(tests, fused, results["hybrid (RRF)"]):
+print("\nwhere the hybrid's top 3 miss the answer (the labelled chunk, and the hybrid's first):")
+for t, place, row, label in zip(tests, fused, results["hybrid (RRF)"], answers):
     if place >= 3:
-        print(f"  {t['question']}\n    -> {chunks[int(np.argmin(row))].replace(chr(10), ' / ')[:76]!r}")
+        first = int(np.argmin(row))
+        print(f"  {t['question']}\n    labelled chunk {label}, ranked {place + 1}: {chunks[label].replace(chr(10), ' / ')[:64]!r}"
+              f"\n    first, chunk {first}: {chunks[first].replace(chr(10), ' / ')[:64]!r}")

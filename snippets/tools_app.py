@@ -67,13 +67,16 @@ SYSTEM_ONE_CALL = PROMPT.format(tools=json.dumps(TOOLS), output_format="""Reply 
 
 def parse_call(reply):
     """The first call in a reply, validated against its tool's schema: (call, None), or
-    (None, the reason it is not a valid call)."""
+    (None, the reason it is not a valid call). Calls after the first are ignored: every
+    request here needs one."""
     found = re.search(r"<tool_call>(.*?)</tool_call>", reply, re.DOTALL)
     try:
         calls = json.loads(found.group(1) if found else reply)
     except json.JSONDecodeError as error:
         return None, f"not JSON ({error.msg})"
-    call = calls[0] if isinstance(calls, list) and calls else calls
+    if calls == []:
+        return None, "no call ([])"  # what the prompt asks for when no tool fits
+    call = calls[0] if isinstance(calls, list) else calls
     errors = sorted(Draft202012Validator(CALL_SCHEMA).iter_errors(call), key=str)
     return (call, None) if not errors else (None, f"fails the schema: {errors[0].message[:60]}")
 
