@@ -31,8 +31,11 @@ export UV_EXTRA_INDEX_URL ?= $(PIP_EXTRA_INDEX_URL)
 endif
 export UV_INDEX_STRATEGY ?= unsafe-best-match
 
-# uv, else pip; every file checked against the lock's hashes.
-INSTALL = { [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --require-hashes --python $(PY) $(1) \
+# uv, else pip; every file checked against the lock's hashes.  Both write the bytecode (.pyc) at
+# install, as pip does by default: runs cannot write it (the sandbox's read-only venv, and
+# PYTHONDONTWRITEBYTECODE), and without it importing torch, transformers and peft took 16 s
+# instead of 7 s in every fresh process.
+INSTALL = { [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --require-hashes --compile-bytecode --python $(PY) $(1) \
 	    || $(PY) -m pip install --disable-pip-version-check --require-hashes $(1); }
 
 $(STAMP): requirements.lock model-files.lock
