@@ -7,7 +7,7 @@
 # parses and validates if it finishes within the token limit. Add a tool, change the requests, and see which calls are *right*,
 # not just valid.
 #
-# You need `pip install transformers==5.24.0 outlines==1.3.3`; the first run downloads
+# You need `pip install torch transformers==5.24.0 outlines==1.3.3 jsonschema`; the first run downloads
 # SmolLM2 once. The outputs shown on the site come from its 4-bit (Q4_1) build.
 
 # %%
@@ -35,15 +35,18 @@ def call_schema(tools):
 print(json.dumps(call_schema(TOOLS))[:120], "...")
 
 # %% [markdown]
-# ## 1. Constrained calls
+# ## Constrained calls
 #
 # The tools go into the system prompt (the chat template inside this model build has no slot
 # for them); the schema goes to the decoder. The decoder only ever allows the *start* of a
 # valid call: if the token limit cuts the call short, it is not JSON, and the application
-# must check for that.
+# must check for that. The application also validates every call against the schema before
+# running it: the decoder enforces only the part of JSON Schema it supports, and a tool you add
+# may use more.
 
 # %%
 import outlines
+from jsonschema import Draft202012Validator
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -63,6 +66,9 @@ def call(request, tools=TOOLS, max_new_tokens=40):
     except json.JSONDecodeError:
         print(f"{request!r}\n  cut at {max_new_tokens} tokens, not a whole call: {text}")
         return
+    if errors := list(Draft202012Validator(call_schema(tools)).iter_errors(chosen)):  # never run an unchecked call
+        print(f"{request!r}\n  call:   {text}\n  refused: {errors[0].message}")
+        return
     result = tools[chosen["name"]][0](**chosen["arguments"])
     print(f"{request!r}\n  call:   {text}\n  result: {result}")
 
@@ -80,3 +86,7 @@ call("What is 12 plus 30?", max_new_tokens=8)
 
 # %%
 call("What's the weather in Beijing?")
+
+# %% [markdown]
+# A valid call, and the wrong one: the constraint fixed the form; the model still chose `add`
+# for a weather question.

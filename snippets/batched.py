@@ -5,7 +5,7 @@ ends where its reply starts.
 
 Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
 import torch
-from transformers import DynamicCache, LogitsProcessorList, StaticCache
+from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StaticCache
 
 
 def left_padded(rows, pad_id):
@@ -48,11 +48,26 @@ def after_start(rows, start, pad_id, budget=30_000):
                "position_ids": rest["position_ids"] + len(ids)}
 
 
+class PerRow(LogitsProcessor):
+    """Logits processors, one per row of a batch: each row keeps its own constraint."""
+
+    def __init__(self, processors):
+        self.processors = processors
+
+    def reset(self):
+        for processor in self.processors:
+            processor.reset()
+
+    def __call__(self, input_ids, scores):
+        return torch.cat([p(input_ids[i:i + 1], scores[i:i + 1]) for i, p in enumerate(self.processors)])
+
+
 def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, batch=25):
     """The greedy reply to each row of prompt ids, in the rows' order. `start` is a start read
     already (read_start) and kept across calls; without it, the rows' shared start is read here.
     Rows of similar length go together, `batch` at a time, so little of a batch is padding. A
-    `processor` (a logits processor: constrained decoding) sees each batch from its first token."""
+    `processor` (a logits processor: constrained decoding) sees each batch from its first token;
+    a list of them gives each row its own."""
     with torch.no_grad():
         ids, prefix = start or read_start(model, shared_start(rows))
         assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
@@ -70,15 +85,19 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, b
                 layer.lazy_initialization(keys, values)
                 layer.keys[:, :, :len(ids)], layer.values[:, :, :len(ids)] = keys, values
                 layer.cumulative_length.fill_(len(ids))
-            if processor is not None:
-                processor.reset()  # a new batch: each row's constraint starts again
+            constraint = PerRow([processor[i] for i in part]) if isinstance(processor, list) else processor
+            if constraint is not None:
+                constraint.reset()  # a new batch: each row's constraint starts again
             # generate() takes every id, skips as many as the cache holds already, and numbers the
-            # positions from the mask, as left_padded() does.
-            output = model.generate(
-                input_ids=torch.cat([torch.tensor([ids] * n, dtype=torch.long), rest["input_ids"]], 1),
-                attention_mask=torch.cat([torch.ones(n, len(ids), dtype=torch.long), rest["attention_mask"]], 1),
-                cache=cache, max_new_tokens=max_new_tokens, do_sample=False,
-                logits_processor=LogitsProcessorList([processor] if processor else []))
+            # positions from the mask, as left_padded() does. Eagerly: outlines-core masks the
+            # logits with a kernel it torch.compile()s on first use, about 20 s of compiling on a
+            # CPU in every fresh run, for a mask that eager PyTorch applies just the same.
+            with torch.compiler.set_stance("force_eager"):
+                output = model.generate(
+                    input_ids=torch.cat([torch.tensor([ids] * n, dtype=torch.long), rest["input_ids"]], 1),
+                    attention_mask=torch.cat([torch.ones(n, len(ids), dtype=torch.long), rest["attention_mask"]], 1),
+                    cache=cache, max_new_tokens=max_new_tokens, do_sample=False,
+                    logits_processor=LogitsProcessorList([constraint] if constraint else []))
             for i, row in zip(part, output[:, len(ids) + width:]):
                 texts[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
     return [texts[i] for i in range(len(rows))]

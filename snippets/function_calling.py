@@ -96,28 +96,42 @@ def get_weather(city, unit="celsius"):
 
 TOOLS = {"get_weather": get_weather}
 
-# 3. The application validates each call, runs it, and sends the result back.
+
+
+def tool_message(call):
+    """3. The application validates a call, runs it only if valid, and answers it with the
+    result or the error, as a tool message."""
+    name, arguments, problems = checked(call)
+    result = {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
+    print(f"{call['id']}: {name}({arguments})\n  -> {result}")
+    return {"role": "tool", "tool_call_id": call["id"], "content": json.dumps(result)}
+
+
 messages = [
     {"role": "user", "content": "What's the weather in Beijing and in Paris?"},
     RECORDED_MODEL_REPLY,
 ]
-for call in RECORDED_MODEL_REPLY["tool_calls"]:
-    name, arguments, problems = checked(call)
-    result = (
-        {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
-    )
-    print(f"{call['id']}: {name}({arguments})\n  -> {result}")
-    messages.append(
-        {
-            "role": "tool",
-            "tool_call_id": call["id"],
-            "content": json.dumps(result),
-        }
-    )
+messages += [tool_message(call) for call in RECORDED_MODEL_REPLY["tool_calls"]]
 
 # 4. Next turn: the request resends the whole conversation, the assistant's tool calls
 #    included (APIs refuse a tool message whose call is missing), and the model reads the
-#    results and answers (or tries again).
+#    results and answers, or tries again.
 print(f"\nthe next request sends all {len(messages)} messages: {[m['role'] for m in messages]}")
 print("the tool messages it adds:")
 print(json.dumps(messages[2:], indent=2))
+
+# 5. The model reads the error and tries again: another RECORDED reply, checked the same way.
+RECORDED_RETRY = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        {
+            "id": "call_3",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'},
+        }
+    ],
+}
+print("\nthe model's next reply (recorded) retries the call that failed:")
+messages += [RECORDED_RETRY, tool_message(RECORDED_RETRY["tool_calls"][0])]
+print(f"the request after it sends {len(messages)} messages: a result for each city, to answer from")
