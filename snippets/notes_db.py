@@ -1,7 +1,7 @@
 """The class notes in an embedded vector database (Milvus Lite): chunked, embedded with
 all-MiniLM-L6-v2, and searchable with an optional metadata filter.
 
-Imported by vector_db.py and rag_answer.py; save it beside them."""
+Imported by vector_db.py, retrieval_compared.py, rag_answer.py and rag_abstain.py; save it beside them."""
 import re
 from pathlib import Path
 

@@ -14,14 +14,23 @@ unanswerable = json.loads((data / "unanswerable_questions.json").read_text(encod
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = AutoModelForCausalLM.from_pretrained(model_id)
-PROMPTS = {
+ONLY = "Answer only from the notes. If the notes do not contain the answer, reply exactly: not in the notes.\n"
+PROMPTS = {  # the same prompt, with and without the instruction to abstain
     "plain": "Notes:\n{notes}\n\nQuestion: {question}\nAnswer in one sentence.",
-    "notes only": "Notes:\n{notes}\n\nAnswer only from the notes. If the notes do not contain the answer, "
-                  "reply exactly: not in the notes.\nQuestion: {question}",
+    "notes only": "Notes:\n{notes}\n\n" + ONLY + "Question: {question}\nAnswer in one sentence.",
 }
-# What counts as abstaining, checked in the first 10 tokens of each reply (apostrophes straightened).
-ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "no information",
-            "do not contain", "don't contain", "not mention", "doesn't mention")
+# What counts as abstaining, checked in the first 20 tokens of each reply (apostrophes straightened).
+ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "can't answer", "no information",
+            "do not contain", "don't contain", "not mention", "doesn't mention", "not provided", "sorry",
+            "don't have", "do not have", "unable to")
+# Refusals written by hand, phrased as a model might: the check must catch every one.
+WRITTEN = ["not in the notes", "The answer to this question is: not in the notes.",
+           "I'm sorry, but the notes do not mention GPUs.", "I don’t have that information.",
+           "The notes don't contain the price of GPT-4."]
+
+
+def abstains(reply):
+    return any(a in reply.lower().replace("\u2019", "'") for a in ABSTAINS)
 
 
 def best_chunk(questions):
@@ -31,19 +40,21 @@ def best_chunk(questions):
 
 
 def answers(template, questions):
-    """Greedy answers of up to 10 tokens, enough to say it, in batches of similar length (batched.py)."""
+    """Greedy answers of up to 20 tokens, room to say it after a preamble, in batches of similar
+    length (batched.py)."""
     rows = [tokenizer.apply_chat_template([{"role": "user", "content": template.format(notes=notes, question=q)}],
                                           add_generation_prompt=True)["input_ids"]
             for q, notes in zip(questions, best_chunk(questions))]
-    return greedy(model, tokenizer, rows, max_new_tokens=10)
+    return greedy(model, tokenizer, rows, max_new_tokens=20)
 
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")
-print(f"(its first 10 tokens say one of {', '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
+print(f"(its first 20 tokens say one of {', '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
+print(f"the check on {len(WRITTEN)} refusals written by hand: catches {sum(map(abstains, WRITTEN))}")
 for name, template in PROMPTS.items():
     replies = answers(template, unanswerable)
-    abstained = sum(any(a in r.lower().replace("\u2019", "'") for a in ABSTAINS) for r in replies)
+    abstained = sum(map(abstains, replies))
     low, high = wilson(abstained, len(replies))
     print(f"\n  prompt {name!r:13} {abstained}/{len(replies)} [{low:.2f}-{high:.2f}]")
-    for question, reply in list(zip(unanswerable, replies))[:2]:
+    for question, reply in list(zip(unanswerable, replies))[:4]:
         print(f"    {question!r}\n      -> {reply.strip()!r}")
