@@ -28,7 +28,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 torch.manual_seed(0)
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 
 
 def prompt_ids(text, instruction=INSTRUCTION):
@@ -96,4 +96,6 @@ check(model)
 # ## Your turn
 #
 # Teach another habit: replace the replies with the country, or with the city in capitals,
-# and rerun. How many examples and steps does the new habit need?
+# and rerun. How many examples and steps does the new habit need? Then check what else the
+# adapter changed: ask an unrelated question, and a request near the task, before and after
+# training, as the fine-tuning page does.

@@ -13,7 +13,7 @@ from rates import interval, paired_change, sign_test
 torch.manual_seed(0)  # LoRA starts from random matrices: seeded, the same run every time
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 
 data = Path(__file__).parent / "data"
 reviews = json.loads((data / "reviews.json").read_text(encoding="utf-8"))
@@ -23,7 +23,10 @@ LABELS = ("positive", "negative")
 HOUSE = "Classify this review."
 # The fair baselines get the format spelled out.
 STATED = 'Classify this review. Reply with only {"label": "positive"} or {"label": "negative"}.'
-UNRELATED = "What is the capital of France?"  # does the adapter leak into other requests?
+# Does the adapter leak into other requests? One far from the task, one near it (another
+# instruction about a short text), where a leak is likelier.
+OTHER_REQUESTS = {"unrelated question": "What is the capital of France?",
+                  "nearby request": "Summarise in one sentence: The train was late, so we missed the first song."}
 
 
 def reply_json(label):
@@ -123,12 +126,12 @@ def score(name, model, conversations, answer, by_construction=False):
 
 def elsewhere(model):
     """Away from the task, is the model still itself? Its loss on the class notes' first 512
-    tokens (text it never trained on), and its reply to an unrelated question."""
+    tokens (text it never trained on), and its replies to the other requests."""
     notes = tokenizer((data / "class_notes.md").read_text(encoding="utf-8"), return_tensors="pt",
                       max_length=512, truncation=True)
     with torch.no_grad():
         loss = model(**notes, labels=notes["input_ids"]).loss.item()
-    return loss, replies(model, [[{"role": "user", "content": UNRELATED}]], max_new_tokens=20)[0]
+    return loss, replies(model, [[{"role": "user", "content": r}] for r in OTHER_REQUESTS.values()], max_new_tokens=20)
 
 
 texts, truths = [review for review, _ in held_out], [truth for _, truth in held_out]
@@ -179,4 +182,5 @@ for name, (right, _) in rows.items():
 print("before and after LoRA:")
 print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.2f} -> {after[0]:.2f}"
       f" (perplexity {exp(before[0]):.1f} -> {exp(after[0]):.1f})")
-print(f"  unrelated question, before: {before[1]!r}\n  unrelated question, after:  {after[1]!r}")
+for name, then, now in zip(OTHER_REQUESTS, before[1], after[1], strict=True):
+    print(f"  {name}, before: {then!r}\n  {name}, after:  {now!r}")
