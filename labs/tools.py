@@ -14,7 +14,7 @@
 import json
 
 TOOLS = {  # name -> (the function, a one-line description, its JSON schema)
-    "get_weather": (lambda city: {"city": city, "sky": {"Paris": "cloudy", "Tokyo": "rain"}.get(city, "unknown")},
+    "get_weather": (lambda city: {"city": city, "sky": {"Paris": "cloudy", "Tokyo": "rain", "Beijing": "sunny"}[city]},
                     "Current weather in a city.",
                     {"type": "object", "required": ["city"], "additionalProperties": False,
                      "properties": {"city": {"type": "string", "enum": ["Paris", "Tokyo", "Beijing"]}}}),
@@ -54,7 +54,8 @@ tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id), tokenizer)
 
 
-def call(request, tools=TOOLS, max_new_tokens=40):
+def call(request, tools=None, max_new_tokens=40):
+    tools = TOOLS if tools is None else tools  # the TOOLS of now, with any tool added since
     described = [{"name": name, "description": description, "parameters": schema}
                  for name, (_, description, schema) in tools.items()]
     system = f"You can call these tools:\n<tools>{json.dumps(described)}</tools>\nReply with one call as JSON."
@@ -80,13 +81,13 @@ call("What is 12 plus 30?", max_new_tokens=8)
 # %% [markdown]
 # ## Your turn
 #
-# Add a tool to `TOOLS` (say, `convert_currency`, with a description and an `enum` of currencies), then ask
-# for it. Watch for calls that are valid but wrong: the constraint fixes the form, not the
+# Add a tool to `TOOLS` in a new cell, as `TOOLS["convert_currency"] = (its function, a description,
+# its schema, with an `enum` of currencies)`, then ask for it. Watch for calls that are valid but wrong: the constraint fixes the form, not the
 # choice.
 
 # %%
 call("What's the weather in Beijing?")
 
 # %% [markdown]
-# A valid call, and the wrong one: the constraint fixed the form; the model still chose `add`
-# for a weather question.
+# In the recorded run (the site's 4-bit build): a valid call, and the wrong one. The constraint
+# fixed the form; the model still chose `add` for a weather question.

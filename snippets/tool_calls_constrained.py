@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 from pathlib import Path
 
 import outlines
@@ -37,6 +38,15 @@ print(f"\n{n} requests: valid calls {valid}/{n} {interval(valid, n)}; the right 
 wrong_tool = sum(call is not None and call["name"] != t["call"]["name"] for call, t in zip(calls, tests))
 wrong_arguments = n - sum(right) - wrong_tool - (n - valid)
 print(f"  the others: the wrong tool {wrong_tool}; the right tool, wrong arguments {wrong_arguments}; cut off {n - valid}")
+# Which tool it chose, by the tool each request needs: is it choosing, or leaning to one tool?
+for needed in sorted({t["call"]["name"] for t in tests}):
+    chosen = Counter(call["name"] if call else "cut off" for call, t in zip(calls, tests) if t["call"]["name"] == needed)
+    print(f"  needs {needed:16} chose: " + ", ".join(f"{name} {k}" for name, k in sorted(chosen.items())))
+right_tool, one_tool = valid - wrong_tool, max(Counter(t["call"]["name"] for t in tests).values())
+print(f"  the right tool {right_tool}/{n} {interval(right_tool, n)}; always choosing one tool would get {one_tool}/{n}")
+t, text = next((t, text) for t, text, call, ok in zip(tests, texts, calls, right)
+               if call and not ok and call["name"] == t["call"]["name"])
+print(f"  the right tool with wrong arguments, e.g. {t['request']!r}:\n    {text}\n    expected {json.dumps(t['call'])}")
 
 text = constrained_calls([tests[0]["request"]], max_new_tokens=12)[0]
 print(f"\nthe first request again, with max_new_tokens=12: {text}\n  -> {parse_call(text)[1]}")
