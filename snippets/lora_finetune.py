@@ -24,9 +24,11 @@ HOUSE = "Classify this review."
 # The fair baselines get the format spelled out.
 STATED = 'Classify this review. Reply with only {"label": "positive"} or {"label": "negative"}.'
 # Does the adapter leak into other requests? One far from the task, one near it (another
-# instruction about a short text), where a leak is likelier.
+# instruction about a short text), and the same task asked in another format, where a leak of
+# the JSON habit is likeliest.
 OTHER_REQUESTS = {"unrelated question": "What is the capital of France?",
-                  "nearby request": "Summarise in one sentence: The train was late, so we missed the first song."}
+                  "nearby request": "Summarise in one sentence: The train was late, so we missed the first song.",
+                  "one-word format": "Is this review positive or negative? Answer with one word.\nThe backpack strap tore on the first day."}
 
 
 def reply_json(label):
@@ -169,9 +171,11 @@ for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items
 stated = rows["format stated"][1]
 echoes = sum(reply.startswith(review) for reply, review in zip(stated, texts, strict=True))
 unlabelled = sum(label_in(reply)[0] is None for reply in stated)
+both = sum(set(LABELS) <= set(re.findall(r"[a-z]+", reply.lower())) for reply in stated)  # e.g. an echoed instruction
 n = len(texts)
 print(f"format stated, replies that name no label:              {unlabelled}/{n} {interval(unlabelled, n)}")
 print(f"format stated, replies that begin with the whole review: {echoes}/{n} {interval(echoes, n)}")
+print(f"format stated, replies that name both labels:            {both}/{n} {interval(both, n)}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")
