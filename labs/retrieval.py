@@ -79,11 +79,11 @@ embedding_search("Why are long documents expensive for a transformer?")
 embedding_search("Can I use a chatbot to answer from our own files?")
 
 # %% [markdown]
-# The right note comes first here, but only just, and every score is low: a near tie, weak
-# evidence that another model build could reverse. A low score does not mean the answer is
-# missing, though: it is present here. MiniLM's scores run low even for good matches, so a
-# cut-off for "the notes may not hold the answer" must be set on labelled questions, such as
-# the approach page's sixty.
+# The right note comes first here, but only just, and every score is low: a near tie, which
+# another model build could reverse. A low score does not mean the answer is missing, though:
+# it is present here. MiniLM can score the right note low when the question shares little
+# wording with it, so a cut-off for "the notes may not hold the answer" must be set on labelled
+# questions, some answerable (the approach page's sixty) and some not (the RAG page's fifty).
 
 # %% [markdown]
 # ## 3. The prompt that goes to the model

@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -33,6 +34,11 @@ def abstains(reply):
     return any(a in reply.lower().replace("\u2019", "'") for a in ABSTAINS)
 
 
+def negated(reply):
+    """A reply with a negation that the check did not count: a refusal in other words, or not?"""
+    return not abstains(reply) and re.search(r"\b(not|no|never|none)\b|n't", reply.lower().replace("\u2019", "'"))
+
+
 def best_chunk(questions):
     """The chunk closest in meaning to each question (the retrieval of the RAG example)."""
     scores = embedder.encode(questions, normalize_embeddings=True) @ embedder.encode(chunks, normalize_embeddings=True).T
@@ -58,3 +64,7 @@ for name, template in PROMPTS.items():
     print(f"\n  prompt {name!r:13} {abstained}/{len(replies)} [{low:.2f}-{high:.2f}]")
     for question, reply in list(zip(unanswerable, replies))[:4]:
         print(f"    {question!r}\n      -> {reply.strip()!r}")
+    others = [reply for reply in replies if negated(reply)]  # read them: a refusal the phrases miss?
+    print(f"    the other replies with a negation (not, no, never, none, n't), uncounted: {len(others)}")
+    for reply in others:
+        print(f"      {reply.strip()!r}")
