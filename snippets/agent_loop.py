@@ -64,6 +64,17 @@ def respond(conversations, max_new_tokens, start=None, processors=None):
     return greedy(model, tokenizer, rows, max_new_tokens, start=start, processor=processors)
 
 
+def parsed(text):
+    """A reply as a call or an answer, or None and the error that goes back instead."""
+    try:
+        reply = json.loads(text)
+    except json.JSONDecodeError:  # cut off by the token limit: not a call; say so and go on
+        return None, {"error": "your reply was cut off; reply with a shorter JSON object"}
+    if not Draft202012Validator(SHAPE).is_valid(reply):
+        return None, {"error": NOT_A_STEP}
+    return reply, None
+
+
 def problem_with(call, allowed, user, done=()):
     """What the application refuses in a call, in this order: a call that already ran (its
     result is in the conversation), a tool outside this request's allow-list, arguments that
@@ -111,12 +122,7 @@ class Agent:
     def take(self, step, text):
         """The model's reply at this step: an answer ends the loop; a call is judged, run or
         refused, and its result (or error) goes back in the `tool` role."""
-        try:
-            reply = json.loads(text)
-        except json.JSONDecodeError:  # cut off by the token limit: not a call; say so and go on
-            reply, result = None, {"error": "your reply was cut off; reply with a shorter JSON object"}
-        if reply is not None and not Draft202012Validator(SHAPE).is_valid(reply):
-            reply, result = None, {"error": NOT_A_STEP}
+        reply, result = parsed(text)
         if reply and "answer" in reply:
             self.lines.append(f"  step {step}: answers {reply['answer']!r}")
             self.answered = True
@@ -167,6 +173,12 @@ print("  with only read_page allowed:      ", run(INJECTED, {"read_page"}, USER)
 print("  with send_email allowed as well:  ", run(INJECTED, {"read_page", "send_email"}, USER))
 print("  the same tool, a call the user confirms:",
       run({"name": "send_email", "arguments": {"to": "me@example.org", "body": "the summary"}}, {"send_email"}, USER))
+print("\nthe other refusals, on replies written by hand (the model above never reached them):")
+for text in ['{"name": "get_weather", "argu', '["get_weather", "Tokyo"]', "null"]:
+    print(f"  {text:32} -> {parsed(text)[1]}")
+for call in [{"name": "get_weather", "arguments": {"city": "London"}},
+             {"name": "convert_currency", "arguments": {"amount": 5, "source": "EUR", "target": "EUR"}}]:
+    print(f"  {json.dumps(call)}\n  {'':32} -> {run(call, {'get_weather', 'convert_currency'}, USER)}")
 print("\na tool result as the model reads it (SmolLM2's template writes any role as a turn):")
 print(tokenizer.apply_chat_template([{"role": "tool", "content": json.dumps(run(
     {"name": "get_weather", "arguments": {"city": "Tokyo"}}, {"get_weather"}, {}))}], tokenize=False).split("<|im_end|>\n", 1)[1])
