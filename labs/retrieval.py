@@ -54,6 +54,12 @@ keyword_search("Why does the cost grow with the context length?")
 keyword_search("Why are long documents expensive for a transformer?")
 
 # %% [markdown]
+# This keyword matcher is the crudest kind: "transformer" and "Transformers" are different
+# strings to it, and "the" counts as much as any word. BM25 drops common words and weighs
+# rare ones higher; on the class notes it beat embeddings at hit@1 (the approach page's
+# sixty questions).
+
+# %% [markdown]
 # ## 2. Embedding search
 #
 # Embeddings compare meaning instead of spelling. Normalized vectors make the dot

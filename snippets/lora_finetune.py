@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from batched import after_start, greedy, read_start, shared_start
 from rates import interval, paired_change, sign_test
 
-torch.manual_seed(0)  # LoRA starts from random matrices: seeded, the same run every time
+torch.manual_seed(0)  # LoRA's A matrices start random (B at zero): seeded, the same run every time
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
 model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
