@@ -91,7 +91,10 @@ def site_build(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The real site, built strictly once per test session (read-only for tests), and its log.
     If it fails, every test that needs it fails with one line; the log is printed once."""
     out = tmp_path_factory.mktemp("site")
-    result = builder.build(REPO, out)
+    try:
+        result = builder.build(REPO, out)
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"the real site's build did not finish in {error.timeout:.0f} s", pytrace=False)
     if result.returncode != 0:
         BUILD_FAILURES.append(result.stderr)
         pytest.fail("the real site does not build (its log is printed once, at the end of the run)", pytrace=False)

@@ -11,9 +11,13 @@ from pathlib import Path
 from scripts.gate import ROOT
 
 SOURCES = ["docs", "snippets", "labs", "scripts", "mkdocs.yml", "pyproject.toml"]
+# A last resort against a hung build, not a speed limit: a cold build runs every snippet (about
+# 8 minutes on 2 idle cores, over 10 when other work shares them), and a snippet that hangs is
+# stopped by the gate's own CPU and wall budgets long before this.
+BUILD_TIMEOUT = 45 * 60
 
 
-def build(root: Path, site: Path | None = None, *args: str, timeout: float = 600,
+def build(root: Path, site: Path | None = None, *args: str, timeout: float = BUILD_TIMEOUT,
           tool: str = "mkdocs") -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` of the project at ``root`` (into ``site`` if given), in a new
     process as an author runs it, with Material's end-of-life notice off; output captured.
