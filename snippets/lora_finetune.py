@@ -23,12 +23,12 @@ LABELS = ("positive", "negative")
 HOUSE = "Classify this review."
 # The fair baselines get the format spelled out.
 STATED = 'Classify this review. Reply with only {"label": "positive"} or {"label": "negative"}.'
-# Does the adapter leak into other requests? One far from the task, one near it (another
-# instruction about a short text), and the same task asked in another format, where a leak of
-# the JSON habit is likeliest.
+# Does the adapter leak into other requests? The same task asked in another format, where a
+# leak of the JSON habit is likeliest, counted on the 60 held-out reviews; and, one each, a
+# request far from the task and one near it (another instruction about a short text).
+ONE_WORD = "Is this review positive or negative? Answer with one word."
 OTHER_REQUESTS = {"unrelated question": "What is the capital of France?",
-                  "nearby request": "Summarise in one sentence: The train was late, so we missed the first song.",
-                  "one-word format": "Is this review positive or negative? Answer with one word.\nThe backpack strap tore on the first day."}
+                  "nearby request": "Summarise in one sentence: The train was late, so we missed the first song."}
 
 
 def reply_json(label):
@@ -84,7 +84,8 @@ def reply_loss(model, examples, instruction=HOUSE):
         ids.append(full)
         targets.append([-100] * len(prompt) + full[len(prompt):])
     start = len(shared_start(ids))
-    batch = next(after_shared_start(model, ids))  # 8 rows: one batch
+    batch, *more = after_shared_start(model, ids)
+    assert not more, "the loss needs every row in one batch"  # 8 short rows: far within after_start's budget
     width = batch["input_ids"].shape[1]
     labels = torch.tensor([[-100] * (width - len(t) + start) + t[start:] for t in targets])
     return model(**batch, labels=labels).loss
@@ -101,11 +102,11 @@ def label_in(reply):
 def compared(then, now):
     """Two ways' verdicts on the same reviews, pair by pair: how many reviews the second gets
     right and the first wrong (better) or the reverse (worse); an exact two-sided sign test on
-    those; and the difference in accuracy with its 95% (Wald) interval for paired data."""
+    those; and the difference in accuracy with its 95% interval for paired data (rates.py)."""
     pairs = list(zip(then, now, strict=True))
     better, worse = sum(b and not a for a, b in pairs), sum(a and not b for a, b in pairs)
     p = sign_test(better, worse)
-    diff, low, high = paired_change(better, worse, len(pairs))
+    diff, low, high = paired_change(then, now)
     return (f"{better:2} better, {worse} worse, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'};"
             f" accuracy {diff:+.2f} [{low:+.2f}, {high:+.2f}]")
 
@@ -119,21 +120,22 @@ def score(name, model, conversations, answer, by_construction=False):
     right = [label == truth for (label, _), truth in zip(given, truths, strict=True)]
     n, follows = len(right), sum(exact for _, exact in given)
     tokens = sum(len(prompt_ids(c)) for c in conversations) / n
-    per_class = "  ".join(f"{sum(r for r, t in zip(right, truths, strict=True) if t == label):2}/{truths.count(label)}"
-                          for label in LABELS)
     in_format = "(by construction)" if by_construction else f"{follows:2}/{n} {interval(follows, n)}"
-    print(f"{name:24} {tokens:6.0f}   {in_format:19}   {sum(right):2}/{n} {interval(sum(right), n)}   {per_class}")
+    print(f"{name:24} {tokens:6.0f}   {in_format:19}   {sum(right):2}/{n} {interval(sum(right), n)}")
     return right, replies_given
 
 
 def elsewhere(model):
     """Away from the task, is the model still itself? Its loss on the class notes' first 512
-    tokens (text it never trained on), and its replies to the other requests."""
+    tokens (text it never trained on), its one-word replies to the held-out reviews (8 tokens:
+    room for a word, a house reply or the start of a sentence), and its replies to the other requests."""
     notes = tokenizer((data / "class_notes.md").read_text(encoding="utf-8"), return_tensors="pt",
                       max_length=512, truncation=True)
     with torch.no_grad():
         loss = model(**notes, labels=notes["input_ids"]).loss.item()
-    return loss, replies(model, [[{"role": "user", "content": r}] for r in OTHER_REQUESTS.values()], max_new_tokens=20)
+    one_word = replies(model, [[{"role": "user", "content": f"{ONE_WORD}\n{r}"}] for r in texts], max_new_tokens=8)
+    others = replies(model, [[{"role": "user", "content": r}] for r in OTHER_REQUESTS.values()], max_new_tokens=20)
+    return loss, one_word, others
 
 
 texts, truths = [review for review, _ in held_out], [truth for _, truth in held_out]
@@ -145,8 +147,8 @@ PROMPTS = {  # each way of asking the untrained model, one row each: (conversati
 }
 model.eval()
 print(f"{len(held_out)} held-out reviews ({truths.count('positive')} positive); 95% Wilson intervals in brackets")
-print(f"{'':24} {'prompt':>6}   {'exactly a house':19}   {'right label':19}   right on the")
-print(f"{'method':24} {'tokens':>6}   {'reply':19}   {'':19}   positive  negative")
+print(f"{'':24} {'prompt':>6}   {'exactly a house':19}   right label")
+print(f"{'method':24} {'tokens':>6}   reply")
 rows = {name: score(name, model, conversations, answer, by_construction=answer is constrained)
         for name, (conversations, answer) in PROMPTS.items()}
 before = elsewhere(model)
@@ -164,6 +166,12 @@ for step in range(6):
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 after = elsewhere(model)
+
+print(f"\nright on each label's reviews ({truths.count('positive')} positive, {truths.count('negative')} negative):")
+for name, (right, _) in {**rows, "LoRA + house instruction": lora}.items():
+    counts = {label: (sum(r for r, t in zip(right, truths, strict=True) if t == label), truths.count(label))
+              for label in LABELS}
+    print(f"  {name:24} " + "   ".join(f"{label} {k:2}/{m} {interval(k, m)}" for label, (k, m) in counts.items()))
 
 print(f"\nthe reply to held-out review 2, {texts[1]!r} ({truths[1]}):")
 for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items():
@@ -183,8 +191,18 @@ print("LoRA against each prompt on the same reviews (right label; exact sign tes
 print("the difference in accuracy, LoRA minus the prompt, with its 95% interval):")
 for name, (right, _) in rows.items():
     print(f"  vs {name:23} {compared(right, lora[0])}")
+print("the 16-example prompt against the two other prompts (the same; the prompt minus the other):")
+for name in ("format stated", "constrained + stated"):
+    print(f"  vs {name:23} {compared(rows[name][0], rows['few-shot (16) + stated'][0])}")
 print("before and after LoRA:")
 print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.2f} -> {after[0]:.2f}"
       f" (perplexity {exp(before[0]):.1f} -> {exp(after[0]):.1f})")
-for name, then, now in zip(OTHER_REQUESTS, before[1], after[1], strict=True):
+print(f"  asked for one word on the 60 held-out reviews ({ONE_WORD!r}):")
+for name, count in (("replies exactly a house reply", lambda said: sum(label_in(s)[1] for s in said)),
+                    ("replies with the right label",
+                     lambda said: sum(label_in(s)[0] == t for s, t in zip(said, truths, strict=True)))):
+    print(f"    {name}: before {count(before[1]):2}/{n} {interval(count(before[1]), n)},"
+          f" after {count(after[1]):2}/{n} {interval(count(after[1]), n)}")
+print(f"    e.g. review 2, before: {before[1][1]!r}\n                   after:  {after[1][1]!r}")
+for name, then, now in zip(OTHER_REQUESTS, before[2], after[2], strict=True):
     print(f"  {name}, before: {then!r}\n  {name}, after:  {now!r}")

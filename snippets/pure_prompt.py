@@ -1,10 +1,11 @@
 import re
 
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 
 
 def answer(messages, max_new_tokens=40):
