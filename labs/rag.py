@@ -6,7 +6,7 @@
 # made-up facts about a study group, facts no model can know from its training. Change the
 # notes, the question, the filter and *k*, and watch what the model answers.
 #
-# You need `pip install "pymilvus[milvus-lite]==3.0.2" sentence-transformers==6.2.0
+# You need `pip install "pymilvus[milvus-lite]==3.0.2" milvus-lite==3.2.2 sentence-transformers==6.2.0
 # transformers==5.24.0`; the first run downloads the embedding model and SmolLM2 once. The
 # outputs shown on the site come from SmolLM2's 4-bit (Q4_1) build.
 
@@ -93,7 +93,8 @@ ask("When is the homework due?")
 # ## Your turn
 #
 # Ask something the notes answer in other words, and something they do not answer at all
-# (the model still answers: that is a hallucination). Then add a note and ask again.
+# (the model still answers, from its training: sometimes right, often made up; either way not
+# grounded in the notes). Then add a note and ask again.
 
 # %%
 ask("Where does the study group meet?")

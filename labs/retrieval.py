@@ -55,9 +55,10 @@ keyword_search("Why are long documents expensive for a transformer?")
 
 # %% [markdown]
 # This keyword matcher is the crudest kind: "transformer" and "Transformers" are different
-# strings to it, and "the" counts as much as any word. BM25 drops common words and weighs
-# rare ones higher; on the class notes it beat embeddings at hit@1 (the approach page's
-# sixty questions).
+# strings to it, and "the" counts as much as any word. BM25 down-weights words many notes
+# share and weighs rare ones higher (and is usually run with a stop-word list); on the approach
+# page's sixty questions it scored higher than embeddings at hit@1, a gap not tested, on
+# questions that reuse the notes' words.
 
 # %% [markdown]
 # ## 2. Embedding search

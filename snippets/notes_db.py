@@ -13,38 +13,47 @@ RULE = (f"a new chunk at a bullet of the top three levels once the chunk has {MI
         f"or before it would pass {MAX_WORDS} words; each chunk starts with the bullets of the\n"
         f"top three levels above it (a bullet too long to fit after them is a chunk of its own);\n"
         f"words are counted with those bullets (each ' > ' between them counts as one), and each\n"
-        f"## section starts afresh")
+        f"heading starts a section afresh")
+ITEM = r"\s*([-*+•]|\d+[.)])(\s|$)"  # a bullet or a numbered item
+HEADING = r"#{1,6}\s"
 model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 
 def bullets(markdown):
-    """The notes' lines, each wrapped line (not a bullet, not a heading) joined to the bullet
+    """The notes' lines, each wrapped line (neither an item nor a heading) joined to the item
     it continues, so that no sentence is cut between two chunks."""
     lines = []
     for raw in markdown.splitlines():
-        if lines and raw.strip() and not re.match(r"\s*([-•]|## )", raw):
+        if lines and raw.strip() and not re.match(ITEM, raw) and not re.match(HEADING, raw):
             lines[-1] += " " + raw.strip()
         else:
             lines.append(raw)
     return lines
 
 
+def indent_unit(lines):
+    """The outline's step of indentation (2 or 4 spaces, say): its smallest indent of an item."""
+    return min((len(raw) - len(raw.lstrip()) for raw in lines if re.match(ITEM, raw) and raw[0].isspace()), default=2)
+
+
 def chunk(markdown, min_words=MIN_WORDS, max_words=MAX_WORDS):
     """Split outline notes into chunks (see RULE). The path of bullets above a chunk is kept,
     so that a line such as "like open book open note test" keeps its subject."""
     chunks, section, path = [], "", []  # path: (indent, text) of the bullets above this line
-    for raw in bullets(markdown):
-        indent, text = len(raw) - len(raw.lstrip()), re.sub(r"^[-•]\s*", "", raw.strip())
-        if raw.startswith("## "):
-            section, path = raw[3:].strip(), []
+    lines = bullets(markdown)
+    top = 2 * indent_unit(lines)  # the deepest indent of the top three levels
+    for raw in lines:
+        indent, text = len(raw) - len(raw.lstrip()), re.sub(r"^([-*+•]|\d+[.)])\s*", "", raw.strip())
+        if re.match(HEADING, raw):
+            section, path = raw.lstrip("#").strip(), []
             continue
         if not text:
             continue
         path = [(i, t) for i, t in path if i < indent]
         current = chunks[-1] if chunks and chunks[-1]["section"] == section else None
         words = len(current["text"].split()) if current else 0
-        if current is None or (indent <= 4 and words >= min_words) or words + len(text.split()) > max_words:
-            current = {"section": section, "text": " > ".join(t for i, t in path if i <= 4)}
+        if current is None or (indent <= top and words >= min_words) or words + len(text.split()) > max_words:
+            current = {"section": section, "text": " > ".join(t for i, t in path if i <= top)}
             chunks.append(current)
         current["text"] = (current["text"] + "\n" + text).strip()
         path.append((indent, text))
@@ -53,7 +62,9 @@ def chunk(markdown, min_words=MIN_WORDS, max_words=MAX_WORDS):
 
 def open_notes_db(uri="notes.db"):
     """A Milvus Lite database (a local folder) holding every chunk of data/class_notes.md.
-    For a Milvus server or cluster, the one change is MilvusClient(uri="http://host:19530")."""
+    It drops and rebuilds the collection "notes" on every call, so the notes are always the
+    file's: never point it at a database whose "notes" you want to keep. For a Milvus server or
+    cluster, the one change is MilvusClient(uri="http://host:19530")."""
     notes = (Path(__file__).parent / "data" / "class_notes.md").read_text(encoding="utf-8")
     chunks = chunk(notes)
     vectors = model.encode([c["text"] for c in chunks], normalize_embeddings=True)

@@ -2,11 +2,12 @@ import json
 import re
 from pathlib import Path
 
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from batched import greedy
 from notes_db import chunk, model as embedder
-from rates import wilson
+from rates import interval
 
 data = Path(__file__).parent / "data"
 chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
@@ -14,7 +15,7 @@ unanswerable = json.loads((data / "unanswerable_questions.json").read_text(encod
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 ONLY = "Answer only from the notes. If the notes do not contain the answer, reply exactly: not in the notes.\n"
 PROMPTS = {  # the same prompt, with and without the instruction to abstain
     "plain": "Notes:\n{notes}\n\nQuestion: {question}\nAnswer in one sentence.",
@@ -23,20 +24,24 @@ PROMPTS = {  # the same prompt, with and without the instruction to abstain
 # What counts as abstaining, checked in the first 20 tokens of each reply (apostrophes straightened).
 ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "can't answer", "no information",
             "do not contain", "don't contain", "not mention", "doesn't mention", "not provided", "sorry",
-            "don't have", "do not have", "unable to")
+            "don't have", "do not have")
 # Refusals written by hand, phrased as a model might: the check must catch every one.
 WRITTEN = ["not in the notes", "The answer to this question is: not in the notes.",
            "I'm sorry, but the notes do not mention GPUs.", "I don’t have that information.",
            "The notes don't contain the price of GPT-4."]
 
 
+def normalised(reply):
+    return reply.lower().replace("\u2019", "'")  # a curly apostrophe counts as a straight one
+
+
 def abstains(reply):
-    return any(a in reply.lower().replace("\u2019", "'") for a in ABSTAINS)
+    return any(a in normalised(reply) for a in ABSTAINS)
 
 
 def negated(reply):
     """A reply with a negation that the check did not count: a refusal in other words, or not?"""
-    return not abstains(reply) and re.search(r"\b(not|no|never|none)\b|n't", reply.lower().replace("\u2019", "'"))
+    return not abstains(reply) and re.search(r"\b(not|no|never|none)\b|n't", normalised(reply))
 
 
 def best_chunk(questions):
@@ -57,11 +62,16 @@ def answers(template, questions):
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")
 print(f"(its first 20 tokens say one of {', '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
 print(f"the check on {len(WRITTEN)} refusals written by hand: catches {sum(map(abstains, WRITTEN))}")
+# And it must not count an answer as a refusal: none of the notes' own chunks, which a model
+# may copy into its reply, may hold one of the phrases.
+print(f"the check on the notes' {len(chunks)} chunks, none a refusal: counts {sum(map(abstains, chunks))}")
 for name, template in PROMPTS.items():
     replies = answers(template, unanswerable)
-    abstained = sum(map(abstains, replies))
-    low, high = wilson(abstained, len(replies))
-    print(f"\n  prompt {name!r:13} {abstained}/{len(replies)} [{low:.2f}-{high:.2f}]")
+    n, abstained = len(replies), sum(map(abstains, replies))
+    exact = sum("not in the notes" in normalised(reply) for reply in replies)  # the instructed words
+    answered = n - abstained  # an answer the notes cannot support: right from training, or made up
+    print(f"\n  prompt {name!r:13} abstained {abstained}/{n} {interval(abstained, n)} (the instructed"
+          f" 'not in the notes' {exact}/{n}); answered anyway {answered}/{n} {interval(answered, n)}")
     for question, reply in list(zip(unanswerable, replies))[:4]:
         print(f"    {question!r}\n      -> {reply.strip()!r}")
     others = [reply for reply in replies if negated(reply)]  # read them: a refusal the phrases miss?

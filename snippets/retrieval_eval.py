@@ -5,8 +5,6 @@ import bm25s
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from rates import interval
-
 data = Path(__file__).parent / "data"
 notes = json.loads((data / "notes.json").read_text(encoding="utf-8"))
 tests = json.loads((data / "test_questions.json").read_text(encoding="utf-8"))
@@ -52,10 +50,6 @@ print(f"{'rank of the right note (1 = first)':68}{'BM25':>6}{'embed':>6}")
 for test, keyword, embed in zip(tests, *results.values()):
     print(f"{test['question']:68}{keyword:>6}{embed:>6}")
 
-n = len(tests)
-print(f"\n{'':18}{'hit@1':>19}{'hit@3':>19}{'MRR':>7}   (95% intervals: {n} questions say little)")
-for name, ranks in results.items():
-    ranks = np.array(ranks)
-    hit1, hit3 = int((ranks == 1).sum()), int((ranks <= 3).sum())
-    print(f"{name:18}{f'{hit1}/{n} {interval(hit1, n)}':>19}{f'{hit3}/{n} {interval(hit3, n)}':>19}"
-          f"{np.mean(1 / ranks):7.2f}")
+differ = sum(keyword != embed for keyword, embed in zip(*results.values()))
+print(f"\nthe two rank the right note differently on {differ} of {len(tests)} questions: enough to see how"
+      f"\neach goes wrong, too few to say which is better (that takes the 60 questions below)")
