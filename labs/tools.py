@@ -7,6 +7,10 @@
 # parses and validates if it finishes within the token limit. Add a tool, change the requests, and see which calls are *right*,
 # not just valid.
 #
+# SmolLM2-135M-Instruct was **not fine-tuned for tool calling** (its fine-tuning set,
+# Smol-SmolTalk, leaves function calling out), so expect wrong choices. And the schema here
+# forces exactly one call, even when no tool fits: a real application adds a "no call" option.
+#
 # You need `pip install torch transformers==5.24.0 outlines==1.3.3 jsonschema`; the first run downloads
 # SmolLM2 once. The outputs shown on the site come from its 4-bit (Q4_1) build.
 
@@ -46,12 +50,14 @@ print(json.dumps(call_schema(TOOLS))[:120], "...")
 
 # %%
 import outlines
+import torch
 from jsonschema import Draft202012Validator
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id), tokenizer)
+# float32, as the site runs it (the Hub default would load bfloat16)
+model = outlines.from_transformers(AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32), tokenizer)
 
 
 def call(request, tools=None, max_new_tokens=40):
@@ -61,7 +67,8 @@ def call(request, tools=None, max_new_tokens=40):
     system = f"You can call these tools:\n<tools>{json.dumps(described)}</tools>\nReply with one call as JSON."
     prompt = tokenizer.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": request}],
                                            add_generation_prompt=True, tokenize=False)
-    text = model(prompt, outlines.types.JsonSchema(json.dumps(call_schema(tools))), max_new_tokens=max_new_tokens)
+    text = model(prompt, outlines.types.JsonSchema(json.dumps(call_schema(tools))), max_new_tokens=max_new_tokens,
+                 do_sample=False)  # greedy: the same call on every run
     try:
         chosen = json.loads(text)  # valid by the schema, if it finished within max_new_tokens
     except json.JSONDecodeError:
@@ -70,7 +77,10 @@ def call(request, tools=None, max_new_tokens=40):
     if errors := list(Draft202012Validator(call_schema(tools)).iter_errors(chosen)):  # never run an unchecked call
         print(f"{request!r}\n  call:   {text}\n  refused: {errors[0].message}")
         return
-    result = tools[chosen["name"]][0](**chosen["arguments"])
+    try:
+        result = tools[chosen["name"]][0](**chosen["arguments"])
+    except Exception as error:  # a valid call can still fail when it runs: report it, as a result
+        result = {"error": f"{type(error).__name__}: {error}"}
     print(f"{request!r}\n  call:   {text}\n  result: {result}")
 
 

@@ -19,8 +19,8 @@ WEATHER_TOOL = {
 }
 
 # 2. The model does not run anything: it replies with a request to call a tool.
-#    A RECORDED reply, in the shape chat APIs return, so this runs offline.
-RECORDED_MODEL_REPLY = {
+#    A SCRIPTED reply (written by hand), in the shape chat APIs return, so this runs offline.
+SCRIPTED_MODEL_REPLY = {
     "role": "assistant",
     "content": None,
     "tool_calls": [
@@ -45,6 +45,8 @@ RECORDED_MODEL_REPLY = {
 
 SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in [WEATHER_TOOL]}
 # The JSON Schema types this small validator checks (a real one, such as jsonschema, checks all).
+# Stricter than JSON Schema in two ways: "integer" rejects 5.0, and any key not in "properties"
+# is refused, as additionalProperties: false asks (every tool here says so).
 JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict}
 
 
@@ -59,7 +61,7 @@ def validate(arguments, schema):
         spec = schema["properties"].get(name)
         if spec is None:
             problems.append(f"unexpected {name!r}")
-        elif spec.get("type") not in JSON_TYPES:
+        elif not isinstance(spec.get("type"), str) or spec["type"] not in JSON_TYPES:  # e.g. ["string", "null"]
             problems.append(f"{name!r}: this small validator cannot check its schema")
         elif not isinstance(value, JSON_TYPES[spec["type"]]) or (
             isinstance(value, bool) and spec["type"] != "boolean"  # True is an int in Python
@@ -97,21 +99,29 @@ def get_weather(city, unit="celsius"):
 TOOLS = {"get_weather": get_weather}
 
 
+def run_tool(name, arguments):
+    """Run a checked call. It can still fail (a timeout, a service error): then the error is
+    the result, for the model to read, and the conversation goes on."""
+    try:
+        return TOOLS[name](**arguments)
+    except Exception as error:  # noqa: BLE001 (any failure of the tool, reported, never swallowed)
+        return {"error": f"{name} failed: {type(error).__name__}: {error}"}
+
 
 def tool_message(call):
     """3. The application validates a call, runs it only if valid, and answers it with the
     result or the error, as a tool message."""
     name, arguments, problems = checked(call)
-    result = {"error": "; ".join(problems)} if problems else TOOLS[name](**arguments)
+    result = {"error": "; ".join(problems)} if problems else run_tool(name, arguments)
     print(f"{call['id']}: {name}({arguments})\n  -> {result}")
     return {"role": "tool", "tool_call_id": call["id"], "content": json.dumps(result)}
 
 
 messages = [
     {"role": "user", "content": "What's the weather in Beijing and in Paris?"},
-    RECORDED_MODEL_REPLY,
+    SCRIPTED_MODEL_REPLY,
 ]
-messages += [tool_message(call) for call in RECORDED_MODEL_REPLY["tool_calls"]]
+messages += [tool_message(call) for call in SCRIPTED_MODEL_REPLY["tool_calls"]]
 
 # 4. Next turn: the request resends the whole conversation, the assistant's tool calls
 #    included (APIs refuse a tool message whose call is missing), and the model reads the
@@ -120,8 +130,8 @@ print(f"\nthe next request sends all {len(messages)} messages: {[m['role'] for m
 print("the tool messages it adds:")
 print(json.dumps(messages[2:], indent=2))
 
-# 5. The model reads the error and tries again: another RECORDED reply, checked the same way.
-RECORDED_RETRY = {
+# 5. The model reads the error and tries again: another SCRIPTED reply, checked the same way.
+SCRIPTED_RETRY = {
     "role": "assistant",
     "content": None,
     "tool_calls": [
@@ -132,6 +142,6 @@ RECORDED_RETRY = {
         }
     ],
 }
-print("\nthe model's next reply (recorded) retries the call that failed:")
-messages += [RECORDED_RETRY, tool_message(RECORDED_RETRY["tool_calls"][0])]
+print("\nthe model's next reply (scripted) retries the call that failed:")
+messages += [SCRIPTED_RETRY, tool_message(SCRIPTED_RETRY["tool_calls"][0])]
 print(f"the request after it sends {len(messages)} messages: a result for each city, to answer from")

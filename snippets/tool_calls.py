@@ -2,15 +2,16 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from batched import greedy
 from rates import interval
-from tools_app import SYSTEM, execute, parse_call, same_call
+from tools_app import SYSTEM, parse_call, same_call
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-model = AutoModelForCausalLM.from_pretrained(model_id)
+model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 # 50 requests, each with the one call that serves it.
 tests = json.loads((Path(__file__).parent / "data" / "tool_requests.json").read_text(encoding="utf-8"))["requests"]
 
@@ -32,10 +33,3 @@ right = sum(same_call(calls[i][0], tests[i]["call"]) for i in valid)
 print(f"\n{n} requests: valid calls {len(valid)}/{n} {interval(len(valid), n)}; the right call {right}/{n} {interval(right, n)}")
 print("why the others are not calls:", dict(sorted(Counter(p.split(" (")[0] for _, p in calls if p).items())))
 
-# Each valid call runs, and its result goes back to the model, which then answers the user
-# (in a user turn: this model was never trained on a tool turn). With no valid call, nothing.
-answered = [asked[i] + [{"role": "assistant", "content": texts[i]},
-                        {"role": "user", "content": f"The tool returned {execute(calls[i][0])}. Answer my question in one sentence."}]
-            for i in valid]
-for i, answer in zip(valid, greedy(model, tokenizer, [prompt_ids(m) for m in answered], max_new_tokens=30) if valid else []):
-    print(f"{tests[i]['request']}\n  call: {texts[i]!r}\n  answer: {answer[:110]!r}")

@@ -65,6 +65,7 @@ SYSTEM = PROMPT.format(tools=json.dumps(TOOLS), output_format="""The example for
 SYSTEM_ONE_CALL = PROMPT.format(tools=json.dumps(TOOLS), output_format="""Reply with exactly one call, as one JSON object:
 {"name": "func_name", "arguments": {"argument1": "value1", "argument2": "value2"}}""")
 
+
 def parse_call(reply):
     """The first call in a reply, validated against its tool's schema: (call, None), or
     (None, the reason it is not a valid call). Calls after the first are ignored: every
@@ -88,5 +89,10 @@ def same_call(call, expected):
 
 
 def execute(call):
-    """Run the validated call: the application, never the model, runs code."""
-    return FUNCTIONS[call["name"]](**call["arguments"])
+    """Run the validated call: the application, never the model, runs code. A valid call can
+    still fail (a timeout, a service error): the error is its result, for the model to read,
+    as Anthropic's is_error tool results are, and the loop goes on."""
+    try:
+        return FUNCTIONS[call["name"]](**call["arguments"])
+    except Exception as error:  # noqa: BLE001 (any failure of the tool, reported, never swallowed)
+        return {"error": f"{call['name']} failed: {type(error).__name__}: {error}"}
