@@ -206,8 +206,14 @@ def update(where: Project | Path = ROOT, only: list[Path | Target] | None = None
     project = Project.of(where)
     targets = chosen(project, only or project.runnable)
     ready(project)
+
+    def one(target: Target) -> Outcome:
+        if progress:  # so that its heartbeat names what runs, not "seeding" for the whole update
+            progress.started(target.rel)
+        return reported(update_one(project, target), progress)
+
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda target: reported(update_one(project, target), progress), targets))
+        return list(pool.map(one, targets))
 
 
 def reported(outcome: Outcome, progress: Progress | None) -> Outcome:
