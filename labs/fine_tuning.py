@@ -6,7 +6,8 @@
 # query and value weights; the model's own weights stay frozen. Change the training examples, the number of
 # steps or the learning rate, and check the result on sentences the model never trained on.
 #
-# You need `pip install transformers==5.24.0 peft==0.21.2`; the first run downloads SmolLM2
+# You need `pip install torch --index-url https://download.pytorch.org/whl/cpu` (the CPU build)
+# and `pip install transformers==5.24.0 peft==0.21.2`; the first run downloads SmolLM2
 # once. The outputs shown on the site come from its 4-bit (Q4_1) build.
 
 # %%

@@ -59,11 +59,12 @@ found = search("When is the homework due?", where='topic == "meetings"')
 # prompt.
 
 # %%
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
 tokenizer = AutoTokenizer.from_pretrained(model_id)
-llm = AutoModelForCausalLM.from_pretrained(model_id)
+llm = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32)  # the Hub default would load bfloat16
 
 
 def reply(prompt):
@@ -93,8 +94,8 @@ ask("When is the homework due?")
 # ## Your turn
 #
 # Ask something the notes answer in other words, and something they do not answer at all
-# (the model still answers, from its training: sometimes right, often made up; either way not
-# grounded in the notes). Then add a note and ask again.
+# (the model still answers, from its training: sometimes right, sometimes made up; either way
+# not grounded in the notes). Then add a note and ask again.
 
 # %%
 ask("Where does the study group meet?")

@@ -167,11 +167,11 @@ model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 after = elsewhere(model)
 
-print(f"\nright on each label's reviews ({truths.count('positive')} positive, {truths.count('negative')} negative):")
+print(f"\nright on each label's reviews ({truths.count('positive')} positive, {truths.count('negative')} negative;"
+      " counts only: too few reviews in each for a rate):")
 for name, (right, _) in {**rows, "LoRA + house instruction": lora}.items():
-    counts = {label: (sum(r for r, t in zip(right, truths, strict=True) if t == label), truths.count(label))
-              for label in LABELS}
-    print(f"  {name:24} " + "   ".join(f"{label} {k:2}/{m} {interval(k, m)}" for label, (k, m) in counts.items()))
+    counts = {label: sum(r for r, t in zip(right, truths, strict=True) if t == label) for label in LABELS}
+    print(f"  {name:24} " + "   ".join(f"{label} {k:2}" for label, k in counts.items()))
 
 print(f"\nthe reply to held-out review 2, {texts[1]!r} ({truths[1]}):")
 for name, (_, replies_given) in {**rows, "LoRA + house instruction": lora}.items():

@@ -20,14 +20,16 @@ model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
 
 
 def bullets(markdown):
-    """The notes' lines, each wrapped line (neither an item nor a heading) joined to the item
-    it continues, so that no sentence is cut between two chunks."""
+    """The notes' lines, each wrapped line of an item joined to the item it continues, so that
+    no sentence is cut between two chunks. Other text (a paragraph under a heading) stays a
+    line of its own, and counts as a top-level item."""
     lines = []
     for raw in markdown.splitlines():
-        if lines and raw.strip() and not re.match(ITEM, raw) and not re.match(HEADING, raw):
+        wrapped = raw.strip() and not re.match(ITEM, raw) and not re.match(HEADING, raw)
+        if wrapped and lines and re.match(ITEM, lines[-1]):
             lines[-1] += " " + raw.strip()
         else:
-            lines.append(raw)
+            lines.append(raw.strip() if wrapped else raw)
     return lines
 
 
@@ -40,17 +42,18 @@ def chunk(markdown, min_words=MIN_WORDS, max_words=MAX_WORDS):
     """Split outline notes into chunks (see RULE). The path of bullets above a chunk is kept,
     so that a line such as "like open book open note test" keeps its subject."""
     chunks, section, path = [], "", []  # path: (indent, text) of the bullets above this line
+    first = 0  # the index of this section's first chunk: two sections may share a heading
     lines = bullets(markdown)
     top = 2 * indent_unit(lines)  # the deepest indent of the top three levels
     for raw in lines:
         indent, text = len(raw) - len(raw.lstrip()), re.sub(r"^([-*+•]|\d+[.)])\s*", "", raw.strip())
         if re.match(HEADING, raw):
-            section, path = raw.lstrip("#").strip(), []
+            section, path, first = raw.lstrip("#").strip(), [], len(chunks)
             continue
         if not text:
             continue
         path = [(i, t) for i, t in path if i < indent]
-        current = chunks[-1] if chunks and chunks[-1]["section"] == section else None
+        current = chunks[-1] if len(chunks) > first else None
         words = len(current["text"].split()) if current else 0
         if current is None or (indent <= top and words >= min_words) or words + len(text.split()) > max_words:
             current = {"section": section, "text": " > ".join(t for i, t in path if i <= top)}
@@ -75,7 +78,7 @@ def open_notes_db(uri="notes.db"):
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=vectors.shape[1])
     schema.add_field("text", DataType.VARCHAR, max_length=2000)
-    schema.add_field("section", DataType.VARCHAR, max_length=100)
+    schema.add_field("section", DataType.VARCHAR, max_length=100)  # in UTF-8 bytes: about 33 Chinese characters
     index = client.prepare_index_params()
     index.add_index("vector", index_type="FLAT", metric_type="COSINE")  # exact: a few chunks
     client.create_collection("notes", schema=schema, index_params=index)

@@ -3,9 +3,9 @@
 BYTES_PER_WEIGHT = {"16-bit": 2.0, "8-bit": 1.0, "4-bit": 0.5}  # 4-bit formats add ~5-25% for scales
 OVERHEAD = 1.2  # about 20% on top, a common rule of thumb
 
-# Published configurations (each model's config.json on the Hugging Face Hub, e.g.
-# https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json): parameters, layers,
-# key-value heads, head size.
+# Published configurations: parameters (from each model card), then layers, key-value heads and
+# head size (from each model's config.json on the Hugging Face Hub, e.g.
+# https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json).
 MODELS = {
     "Llama 3.1 8B": (8.0e9, 32, 8, 128),
     "Qwen2.5 32B": (32.5e9, 64, 8, 128),
