@@ -15,7 +15,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.site import a11y, figures, labs, memo, provenance, tokenizer_data  # noqa: E402
+from scripts.site import a11y, figures, labs, memo, minify, provenance, tokenizer_data  # noqa: E402
 from scripts.site.build_state import BuildState  # noqa: E402
 
 state = BuildState()
@@ -66,6 +66,7 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     state.after_build()
     state.lab_styles.write(Path(config.site_dir), state.project.cache)
+    minify.stylesheets(Path(config.site_dir), [str(name) for name in config.extra_css])
     if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
         memo.prune()  # what this build did not use is an earlier version's
 

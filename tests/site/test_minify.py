@@ -1,0 +1,16 @@
+"""The stylesheet minifier keeps every rule and selector as it was."""
+
+from scripts.site import minify
+
+
+def test_comments_and_spaces_go():
+    assert minify.css("/* a note */\n.a {\n  margin: 0 1em;\n  color: red;\n}\n") == ".a{margin:0 1em;color:red}"
+
+
+def test_a_descendant_pseudo_class_keeps_its_space():
+    assert minify.css(".md-typeset :is(h1, h2) > p { x: 1 }") == ".md-typeset :is(h1,h2)>p{x:1}"
+
+
+def test_media_queries_and_strings_survive():
+    css = '@media screen and (max-width: 600px) { .b::after { content: ""; } }'
+    assert minify.css(css) == '@media screen and (max-width:600px){.b::after{content:""}}'
