@@ -66,7 +66,7 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     state.after_build()
     state.lab_styles.write(Path(config.site_dir), state.project.cache)
-    minify.stylesheets(Path(config.site_dir), [str(name) for name in config.extra_css])
+    minify.assets(Path(config.site_dir), [str(name) for name in [*config.extra_css, *config.extra_javascript]])
     if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
         memo.prune()  # what this build did not use is an earlier version's
 

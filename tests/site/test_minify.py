@@ -1,4 +1,4 @@
-"""The stylesheet minifier keeps every rule and selector as it was."""
+"""The minifiers keep every rule, selector and statement as it was."""
 
 from scripts.site import minify
 
@@ -14,3 +14,8 @@ def test_a_descendant_pseudo_class_keeps_its_space():
 def test_media_queries_and_strings_survive():
     css = '@media screen and (max-width: 600px) { .b::after { content: ""; } }'
     assert minify.css(css) == '@media screen and (max-width:600px){.b::after{content:""}}'
+
+
+def test_script_comment_lines_go_and_code_stays():
+    script = '/*\n * header\n */\n(function () {\n  // a note\n  const url = "a//b";  // kept: after code\n})();\n'
+    assert minify.js(script) == '(function () {\nconst url = "a//b";  // kept: after code\n})();\n'
