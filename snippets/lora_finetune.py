@@ -81,6 +81,7 @@ def reply_loss(model, examples, instruction=HOUSE):
         prompt = prompt_ids(chat(review, instruction))
         answered = chat(review, instruction) + [{"role": "assistant", "content": reply_json(label)}]
         full = tokenizer.apply_chat_template(answered)["input_ids"]
+        assert full[:len(prompt)] == prompt, "the chat template wrote the prompt differently: the mask would be off"
         ids.append(full)
         targets.append([-100] * len(prompt) + full[len(prompt):])
     start = len(shared_start(ids))
@@ -165,11 +166,14 @@ for step in range(6):
     optimizer.zero_grad()
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
+# The baselines' instruction names the format (and "positive" first): the same to the trained
+# model, so that LoRA's row differs from theirs in the weights alone.
+lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 
 print(f"\nright on each label's reviews ({truths.count('positive')} positive, {truths.count('negative')} negative;"
       " counts only: too few reviews in each for a rate):")
-for name, (right, _) in {**rows, "LoRA + house instruction": lora}.items():
+for name, (right, _) in {**rows, "LoRA + house instruction": lora, "LoRA + stated": lora_stated}.items():
     counts = {label: sum(r for r, t in zip(right, truths, strict=True) if t == label) for label in LABELS}
     print(f"  {name:24} " + "   ".join(f"{label} {k:2}" for label, k in counts.items()))
 
@@ -191,6 +195,8 @@ print("LoRA against each prompt on the same reviews (right label; exact sign tes
 print("the difference in accuracy, LoRA minus the prompt, with its 95% interval):")
 for name, (right, _) in rows.items():
     print(f"  vs {name:23} {compared(right, lora[0])}")
+print(f"  LoRA + stated vs constrained + stated: {compared(rows['constrained + stated'][0], lora_stated[0])}")
+print(f"  LoRA + stated vs few-shot (16) + stated: {compared(rows['few-shot (16) + stated'][0], lora_stated[0])}")
 print("the 16-example prompt against the two other prompts (the same; the prompt minus the other):")
 for name in ("format stated", "constrained + stated"):
     print(f"  vs {name:23} {compared(rows[name][0], rows['few-shot (16) + stated'][0])}")
@@ -199,6 +205,7 @@ print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.
       f" (perplexity {exp(before[0]):.1f} -> {exp(after[0]):.1f})")
 print(f"  asked for one word on the 60 held-out reviews ({ONE_WORD!r}):")
 for name, count in (("replies exactly a house reply", lambda said: sum(label_in(s)[1] for s in said)),
+                    ("replies of one label word", lambda said: sum(s.strip(" .").lower() in LABELS for s in said)),
                     ("replies with the right label",
                      lambda said: sum(label_in(s)[0] == t for s, t in zip(said, truths, strict=True)))):
     print(f"    {name}: before {count(before[1]):2}/{n} {interval(count(before[1]), n)},"
