@@ -195,6 +195,11 @@ scripted("Summarise https://example.com/notes for me.", {"read_page"}, USER, [RE
 print("allowed, so the user is asked (and declines); then a mail the user confirms")
 scripted("Summarise https://example.com/notes and email me the summary.", {"read_page", "send_email"}, USER,
          [READ, INJECTED, {"name": "send_email", "arguments": {"to": "me@example.org", "body": "the summary"}}, ANSWER])
+print("a question for the person, whose answer the next call uses")
+scripted("Convert my savings to US dollars.", {"convert_currency", "ask_user"}, USER,
+         [{"name": "ask_user", "arguments": {"question": "How much are your savings, and in which currency?"}},
+          {"name": "convert_currency", "arguments": {"amount": 2000, "source": "EUR", "target": "USD"}},
+          {"answer": "Your 2000 EUR are 2320 US dollars."}])
 print("a call that breaks the schema, corrected on the next step")
 scripted("What's the weather in Cairo?", {"get_weather"}, {},
          [{"name": "get_weather", "arguments": {"city": "Cairo", "unit": "kelvin"}},

@@ -58,7 +58,7 @@ def validate(arguments, schema):
         if name not in arguments
     ]
     for name, value in arguments.items():
-        spec = schema["properties"].get(name)
+        spec = schema.get("properties", {}).get(name)
         if spec is None:
             problems.append(f"unexpected {name!r}")
         elif not isinstance(spec.get("type"), str) or spec["type"] not in JSON_TYPES:  # e.g. ["string", "null"]
