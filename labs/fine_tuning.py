@@ -68,6 +68,8 @@ check(model, "Which city does this sentence mention? Reply with the city name on
 # %%
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
 optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3)
+# The reply as the chat template ends a turn, with <|im_end|> (a shortcut: the newline the
+# template writes after it is left out; lora_finetune.py builds the turn with the template).
 rows = [(prompt_ids(text), tokenizer(city + "<|im_end|>")["input_ids"]) for text, city in train]
 width = max(len(p) + len(r) for p, r in rows)
 pad = tokenizer.pad_token_id
@@ -80,7 +82,7 @@ for step in range(5):
     loss.backward()
     optimizer.step()
     optimizer.zero_grad()
-    print(f"step {step + 1}: loss {loss.item():.2f}")
+    print(f"step {step + 1}: loss {loss.item():.2f} (before this step's update)")
 
 # %% [markdown]
 # ## 2. Check on sentences it never saw

@@ -21,7 +21,7 @@ notes = {
     "tokens": "A tokenizer splits text into tokens; prices and context limits are "
               "counted in tokens.",
     "china": "Generative AI offered to the public in mainland China must be filed "
-             "with the regulator.",
+             "with the regulator (under the 2023 Interim Measures).",
 }
 print(len(notes), "notes")
 

@@ -167,7 +167,7 @@ for step in range(6):
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 # The baselines' instruction names the format (and "positive" first): the same to the trained
-# model, so that LoRA's row differs from theirs in the weights alone.
+# model, so that against the two rows without examples LoRA's row differs in the weights alone.
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 

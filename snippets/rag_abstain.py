@@ -25,10 +25,17 @@ PROMPTS = {  # the same prompt, with and without the instruction to abstain
 ABSTAINS = ("not in the notes", "don't know", "do not know", "cannot answer", "can't answer", "no information",
             "do not contain", "don't contain", "not mention", "doesn't mention", "not provided", "sorry",
             "don't have", "do not have")
+# The second net: replies the check did not count that hold one of these words (or end a word
+# in n't), listed to be read.
+NEGATIONS = ("not", "no", "never", "none", "nothing", "cannot", "unable", "unknown")
 # Refusals written by hand, phrased as a model might: the check must catch every one.
 WRITTEN = ["not in the notes", "The answer to this question is: not in the notes.",
            "I'm sorry, but the notes do not mention GPUs.", "I don’t have that information.",
            "The notes don't contain the price of GPT-4."]
+# And refusals in words the phrases lack: the check misses them, and the second net, the list
+# of uncounted replies with a negation, must show every one.
+OTHER_WORDS = ["The notes cannot tell us the price.", "The notes say nothing about GPUs.",
+               "I am unable to find this in the notes.", "That is unknown."]
 
 
 def normalised(reply):
@@ -41,7 +48,7 @@ def abstains(reply):
 
 def negated(reply):
     """A reply with a negation that the check did not count: a refusal in other words, or not?"""
-    return not abstains(reply) and re.search(r"\b(not|no|never|none)\b|n't", normalised(reply))
+    return not abstains(reply) and re.search(rf"\b({'|'.join(NEGATIONS)})\b|n't", normalised(reply))
 
 
 def best_chunk(questions):
@@ -61,7 +68,9 @@ def answers(template, questions):
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")
 print(f"(its first 20 tokens say one of {', '.join(repr(a) for a in ABSTAINS)}; 95% interval)")
-print(f"the check on {len(WRITTEN)} refusals written by hand: catches {sum(map(abstains, WRITTEN))}")
+print(f"the check on {len(WRITTEN)} refusals written by hand with its phrases: catches {sum(map(abstains, WRITTEN))}")
+print(f"on {len(OTHER_WORDS)} written in other words: catches {sum(map(abstains, OTHER_WORDS))};"
+      f" the list of uncounted replies with a negation shows {sum(bool(negated(r)) for r in OTHER_WORDS)}")
 # And it must not count an answer as a refusal: none of the notes' own chunks, which a model
 # may copy into its reply, may hold one of the phrases.
 print(f"the check on the notes' {len(chunks)} chunks, none a refusal: counts {sum(map(abstains, chunks))}")
@@ -75,6 +84,6 @@ for name, template in PROMPTS.items():
     for question, reply in list(zip(unanswerable, replies))[:4]:
         print(f"    {question!r}\n      -> {reply.strip()!r}")
     others = [reply for reply in replies if negated(reply)]  # read them: a refusal the phrases miss?
-    print(f"    the other replies with a negation (not, no, never, none, n't), uncounted: {len(others)}")
+    print(f"    the other replies with a negation ({', '.join(NEGATIONS)}, n't), uncounted: {len(others)}")
     for reply in others:
         print(f"      {reply.strip()!r}")

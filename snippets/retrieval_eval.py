@@ -52,4 +52,4 @@ for test, keyword, embed in zip(tests, *results.values()):
 
 differ = sum(keyword != embed for keyword, embed in zip(*results.values()))
 print(f"\nthe two rank the right note differently on {differ} of {len(tests)} questions: enough to see how"
-      f"\neach goes wrong, too few to say which is better (that takes the 60 questions below)")
+      f"\neach goes wrong, too few to say which is better (retrieval_compared.py asks 60)")

@@ -8,7 +8,7 @@ from outlines.backends import get_json_schema_logits_processor
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from batched import greedy
-from rates import interval, sign_test
+from rates import interval, sign_test, wilson
 from tools_app import CALL_SCHEMA, SYSTEM_ONE_CALL, execute, parse_call, same_call
 
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -47,8 +47,11 @@ for needed in sorted({t["call"]["name"] for t in tests}):
     print(f"  needs {needed:16} chose: " + ", ".join(f"{name} {k}" for name, k in sorted(chosen.items())))
 right_tool, one_tool = valid - wrong_tool, max(Counter(t["call"]["name"] for t in tests).values())
 print(f"  the right tool {right_tool}/{n} {interval(right_tool, n)}; always choosing one tool would get {one_tool}/{n}")
-# A coin flip per request would also get about half: the exact (sign) test of right against wrong.
-print(f"  against a coin flip: exact two-sided p = {sign_test(right_tool, n - right_tool):.3f}")
+# A coin flip per request would also get about half: an exact binomial test against 1/2 (the
+# same sum as the sign test); one-sided, the question "better than chance?", it is half of two-sided.
+p_coin = sign_test(right_tool, n - right_tool)
+print(f"  against a coin flip: exact p = {p_coin:.3f} two-sided, {p_coin / 2:.3f} one-sided;"
+      f" the interval's lower end {wilson(right_tool, n)[0]:.3f}")
 t, text = next((t, text) for t, text, call, ok in zip(tests, texts, calls, right)
                if call and not ok and call["name"] == t["call"]["name"])
 print(f"  the right tool with wrong arguments, e.g. {t['request']!r}:\n    {text}\n    expected {json.dumps(t['call'])}")

@@ -19,7 +19,8 @@ def search_seconds(client, collection: str, queries: list, params: dict) -> floa
 
 
 def vector_query_ms(n: int = 100_000, dim: int = 16, queries: int = 100) -> dict[str, float]:
-    """Milliseconds per query at n synthetic vectors (as in snippets/vector_db_scaling.py):
+    """Milliseconds per query at n synthetic vectors (unclustered, unlike the clusters of
+    snippets/vector_db_scaling.py, with queries that are copies of stored vectors):
     exact search (a FLAT index scores every vector) against HNSW at two ``ef``."""
     from pymilvus import DataType, MilvusClient
 
