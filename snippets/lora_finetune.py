@@ -167,7 +167,8 @@ for step in range(6):
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 # The baselines' instruction names the format (and "positive" first): the same to the trained
-# model, so that against the two rows without examples LoRA's row differs in the weights alone.
+# model: against "format stated" LoRA's row then differs in the weights alone; against
+# "constrained + stated" in the weights and the decoder (with the same labels if every reply is a house reply).
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 

@@ -78,9 +78,14 @@ for name, template in PROMPTS.items():
     replies = answers(template, unanswerable)
     n, abstained = len(replies), sum(map(abstains, replies))
     exact = sum("not in the notes" in normalised(reply) for reply in replies)  # the instructed words
-    answered = n - abstained  # an answer the notes cannot support: right from training, or made up
+    answered = n - abstained  # not counted as abstaining: an answer from training, made up, filler, or cut short
     print(f"\n  prompt {name!r:13} abstained {abstained}/{n} {interval(abstained, n)} (the instructed"
           f" 'not in the notes' {exact}/{n}); answered anyway {answered}/{n} {interval(answered, n)}")
+    # The phrases can match an answer too ("if you don't have a rice cooker"): read every one counted.
+    counted = [reply for reply in replies if abstains(reply)]
+    print(f"    the replies counted as abstaining, to read: {len(counted)}")
+    for reply in counted:
+        print(f"      {reply.strip()!r}")
     for question, reply in list(zip(unanswerable, replies))[:4]:
         print(f"    {question!r}\n      -> {reply.strip()!r}")
     others = [reply for reply in replies if negated(reply)]  # read them: a refusal the phrases miss?
