@@ -59,14 +59,14 @@ def on_page_content(html, page, config, files):
 def on_post_page(output, page, config):
     output = a11y.name_search_dialog(output)
     if labs.is_lab_page(page.file.src_uri):
-        output = state.lab_styles.lift(output, page.url)
-    return output
+        return state.lab_styles.lift(output, page.url)
+    return minify.plain_code(output)
 
 
 def on_post_build(config):
     state.after_build()
     state.lab_styles.write(Path(config.site_dir), state.project.cache)
-    minify.assets(Path(config.site_dir), [str(name) for name in [*config.extra_css, *config.extra_javascript]])
+    minify.assets(Path(config.site_dir), Path(config.docs_dir))
     if not state.dirty:  # a dirty build skips pages: what it did not use may still be current
         memo.prune()  # what this build did not use is an earlier version's
 

@@ -137,6 +137,9 @@ EXAMPLE_BLOCKS = {
     '<div class="highlight"><span class="filename">':
         '<div class="highlight" data-search-exclude><span class="filename">',
     '<details class="example">': '<details class="example" data-search-exclude>',
+    # The install-and-run steps at the end of each page: commands for the code above, 3 KB of
+    # the compressed index that every first visit to any page downloads.
+    '<h2 id="try-it-yourself">': '<h2 id="try-it-yourself" data-search-exclude>',
 }
 
 
@@ -158,8 +161,8 @@ def one_line_blocks(html: str) -> str:
 
 
 def examples_out_of_search(html: str) -> str:
-    """Leave the examples' files and outputs out of the search index (the labs leave out their
-    outputs).
+    """Leave the examples' files and outputs, and the "Try it yourself" sections, out of the
+    search index (the labs leave out their outputs).
 
     The index is downloaded whole on every first visit to any page, and those files were half
     of it; readers search the prose, where every name that matters is written as inline code

@@ -19,3 +19,9 @@ def test_media_queries_and_strings_survive():
 def test_script_comment_lines_go_and_code_stays():
     script = '/*\n * header\n */\n(function () {\n  // a note\n  const url = "a//b";  // kept: after code\n})();\n'
     assert minify.js(script) == '(function () {\nconst url = "a//b";  // kept: after code\n})();\n'
+
+
+def test_code_spans_that_show_as_plain_text_go_and_the_others_stay():
+    html = '<code><span class="n">model</span><span class="w"> </span><span class="o">=</span> <span class="p">(</span></code>'
+    assert minify.plain_code(html) == '<code>model <span class="o">=</span> <span class="p">(</span></code>'
+    assert minify.plain_code('<span class="nb">len</span>') == '<span class="nb">len</span>'  # a builtin keeps its colour

@@ -90,6 +90,7 @@ def test_the_examples_files_stay_on_the_page_but_out_of_the_search_index(built_s
     text = " ".join(doc["text"] for doc in index["docs"] if not doc["location"].startswith("labs/"))
     page = (built_site / "building" / "rag" / "index.html").read_text(encoding="utf-8")
     shown = html.unescape(re.sub(r"<[^>]+>", "", page))
-    for example in ("def chunk(", "changed with the notes:", "create_collection("):
+    for example in ("def chunk(", "changed with the notes:", "create_collection(",
+                    "pip install sentence-transformers==6.2.0"):  # the last from "Try it yourself"
         assert example in shown and example not in text, example
     assert "<code>apply_chat_template</code>" in text and "Retrieval augmented generation" in text
