@@ -66,9 +66,16 @@ $(TEST_STAMP): $(STAMP) requirements-test.lock
 	$(PY) -m pip check
 	touch $@
 
-venv: $(STAMP)  ## the environment to serve and build the site, exactly as pinned in requirements.lock
+# The next-token playground's engine, llama.cpp in WebAssembly (scripts/site/playground_data.py
+# checks its sha256), downloaded beside the model archives and never installed.  A rule of its
+# own, so that a venv made before the playground gets it too.
+WLLAMA := $(MODEL_FILES)/wllama-wllama-3.13.0.tgz
+$(WLLAMA):
+	mkdir -p $(MODEL_FILES) && cd $(MODEL_FILES) && npm pack --silent @wllama/wllama@3.13.0 >/dev/null
 
-test-venv: $(TEST_STAMP)  ## venv, and the test tools pinned in requirements-test.lock
+venv: $(STAMP) $(WLLAMA)  ## the environment to serve and build the site, exactly as pinned in requirements.lock
+
+test-venv: $(TEST_STAMP) $(WLLAMA)  ## venv, and the test tools pinned in requirements-test.lock
 
 check: venv  ## run every snippet (cached) and compare with its expected output
 	$(PY) -m scripts.gate check $(SNIPPET)

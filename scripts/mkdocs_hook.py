@@ -1,6 +1,6 @@
 """MkDocs hook: run the cached snippet gate before every build; add the build-time figures,
-the lab notebooks and the tokenizer widget's vocabulary; put a provenance line under every
-verified output.
+the lab notebooks, the tokenizer widget's vocabulary and the playground's engine and model;
+put a provenance line under every verified output.
 
 Thin on purpose: the work is in ``scripts.gate`` (the core) and ``scripts.site`` (the MkDocs
 side).  It owns one ``BuildState``.  ``mkdocs build`` fails on any drift; ``mkdocs serve``
@@ -15,7 +15,7 @@ from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.site import a11y, figures, labs, memo, minify, provenance, tokenizer_data  # noqa: E402
+from scripts.site import a11y, figures, labs, memo, minify, playground_data, provenance, tokenizer_data  # noqa: E402
 from scripts.site.build_state import BuildState  # noqa: E402
 
 state = BuildState()
@@ -41,6 +41,7 @@ def on_files(files, config):
     figures.add_to_site(files, config, state.project)
     labs.add_to_site(files, config, state.project)
     tokenizer_data.add_to_site(files, config, state.project)
+    playground_data.add_to_site(files, config, state.project)
 
 
 def on_page_markdown(markdown, page, config, files):

