@@ -186,7 +186,8 @@ def playground_figures(site: Path) -> dict | None:
         for visit in ("downloaded", "cached"):
             page = browser.new_page()
             sizes = []
-            page.on("requestfinished", lambda r, sizes=sizes: sizes.append(r.sizes()["responseBodySize"]))
+            # Bytes as sent (compressed); a response served from the browser's cache counts -1, so 0.
+            page.on("requestfinished", lambda r, sizes=sizes: sizes.append(max(0, r.sizes()["responseBodySize"])))
             page.goto(url + "llms/next-token/", wait_until="networkidle")
             before = sum(sizes)
             result = page.evaluate(PLAYGROUND_JS)
