@@ -148,22 +148,25 @@ def widget_figures(site: Path) -> dict | None:
 
 PLAYGROUND_JS = """async () => {
     const shown = () => Number(document.querySelector('.playground').dataset.shown || 0);
-    const started = performance.now();
+    const failed = () => /could not|cannot/.test(document.getElementById('playground-status').textContent);
+    const started = performance.now(), deadline = started + 300000;
     document.getElementById('playground-load').click();
     while (shown() < 1) {
-        if (/could not/.test(document.getElementById('playground-status').textContent)) throw new Error('load failed');
+        if (failed() || performance.now() > deadline) throw new Error('the model did not load');
         await new Promise((done) => setTimeout(done, 50));
     }
     const first = performance.now() - started;
     document.getElementById('playground-chat').checked = true;
     document.getElementById('playground-prompt').value = 'Write one sentence about the sea.';
-    window.studyLLMPlayground.reset();
-    await window.studyLLMPlayground.update();
+    await window.studyLLMPlayground.restart();
     const steps = 20, begun = performance.now();
     for (let i = 0; i < steps; i++) {
         const before = shown();
         document.getElementById('playground-greedy').click();
-        while (shown() === before) await new Promise((done) => setTimeout(done, 5));
+        while (shown() === before) {
+            if (failed() || performance.now() > deadline) throw new Error('a step did not finish');
+            await new Promise((done) => setTimeout(done, 5));
+        }
     }
     return {first, perStep: (performance.now() - begun) / steps};
 }"""

@@ -14,6 +14,7 @@ Nothing here is committed: the build writes the files into ``site/`` from the ar
 from __future__ import annotations
 
 import hashlib
+import json
 import tarfile
 import zipfile
 from pathlib import Path
@@ -75,16 +76,38 @@ def model_file(cache: Path) -> Path:
 
 
 def site_files(where: Project | Path) -> dict[str, Path]:
-    """{path in the site: file on disk} for everything the playground fetches."""
+    """{path in the site: file on disk} for everything the playground fetches. Each file sits in
+    a folder named after its archive's hash, so a reader's browser, which keeps files by URL,
+    never mixes an old model or engine with a new one."""
     cache = Project.of(where).cache
-    files = {f"{FOLDER}/{name}": path for name, path in engine_files(cache).items()}
-    files[f"{FOLDER}/{GGUF_NAME}"] = model_file(cache)
+    files = {f"{FOLDER}/{WLLAMA_SHA256[:16]}/{name}": path for name, path in engine_files(cache).items()}
+    files[f"{FOLDER}/{GGUF_SHA256[:16]}/{GGUF_NAME}"] = model_file(cache)
     return files
 
 
+def manifest(paths: list[str]) -> str:
+    """``files.json``, which the playground reads on the click: where each file is, relative
+    to ``assets/playground/``.
+
+    >>> manifest(["assets/playground/ab/wllama.js", "assets/playground/ab/wllama.wasm", "assets/playground/cd/M.gguf"])
+    '{"engine": "ab/wllama.js", "wasm": "ab/wllama.wasm", "model": "cd/M.gguf"}'
+    """
+    relative = {Path(path).name: path.removeprefix(f"{FOLDER}/") for path in paths}
+    return json.dumps(
+        {
+            "engine": relative["wllama.js"],
+            "wasm": relative["wllama.wasm"],
+            "model": next(v for k, v in relative.items() if k.endswith(".gguf")),
+        }
+    )
+
+
 def add_to_site(files, config, project: Project) -> None:
-    """Serve the engine and the model from the site itself (copied by the build, not read into memory)."""
+    """Serve the engine and the model from the site itself (copied by the build, not read into
+    memory), and the manifest that names them."""
     from mkdocs.structure.files import File
 
-    for site_path, path in site_files(project).items():
+    served = site_files(project)
+    for site_path, path in served.items():
         files.append(File.generated(config, site_path, abs_src_path=str(path)))
+    files.append(File.generated(config, f"{FOLDER}/files.json", content=manifest(list(served))))

@@ -1,18 +1,20 @@
 """The next-token playground: the real model in the reader's browser, loaded only on a click,
 agreeing with the page's verified Python outputs to the tolerance the page states."""
 
+import math
 import re
 from ast import literal_eval
 from functools import cache
 
 import pytest
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import Watcher, axe_violations
 from tests.conftest import REPO
 
 PAGE = "llms/next-token/"
 ASSETS = "assets/playground/"
 TOLERANCE = 0.02  # what the page states: another engine, so not the same digits
+LOG_TOLERANCE = 0.25  # and, for printed probabilities of 0.010 and more, at most 28% apart as a ratio
 OUT = REPO / "snippets" / "next_token_llm.out"
 
 
@@ -48,31 +50,43 @@ def playground_requests(page):
 
 @pytest.fixture(scope="module")
 def loaded(browser, site):
-    """One page with the model loaded (it takes seconds), shared by the agreement tests."""
+    """One page with the model loaded (it takes seconds), shared by the agreement tests, and
+    watched for requests to other hosts and console errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.watcher = Watcher(page, site)
     page.goto(site + PAGE, wait_until="networkidle")
     page.get_by_role("button", name=re.compile("Load the model")).click()
     page.wait_for_selector(".playground.playground-ready", timeout=180_000)
     page.wait_for_function("document.querySelector('.playground').dataset.shown >= 1", timeout=60_000)
+    # Chromium reports the model's download as aborted once wllama's download worker is done
+    # with it, though the file arrived whole (the model answers from it): not a failure.
+    page.watcher.failed = [f for f in page.watcher.failed if not (".gguf" in f and "ERR_ABORTED" in f)]
     yield page
     context.close()
 
 
-def shown(page, **settings) -> list[tuple[str, float, float]]:
+def shown_count(page) -> int:
+    return page.evaluate("Number(document.querySelector('.playground').dataset.shown)")
+
+
+def shown(page, top=10, **settings) -> list[tuple[str, float, float]]:
     """Set the playground's inputs (a new prompt starts the text again), wait for the bars of
     those inputs, and read them as the reader sees them: (token, p, p after the settings)."""
+    before = shown_count(page)
     page.evaluate(
-        """async (settings) => {
+        """async ([settings, top]) => {
+        document.querySelector('.playground').dataset.top = top;
         for (const [name, value] of Object.entries(settings)) {
             const field = document.getElementById('playground-' + name.replace('_', '-'));
             if (field.type === 'checkbox') field.checked = value; else field.value = String(value);
         }
-        if ('prompt' in settings || 'chat' in settings) window.studyLLMPlayground.reset();
-        await window.studyLLMPlayground.update();
+        if ('prompt' in settings || 'chat' in settings) await window.studyLLMPlayground.restart();
+        else await window.studyLLMPlayground.update();
     }""",
-        settings,
+        [settings, top],
     )
+    assert shown_count(page) > before, page.locator("#playground-status").inner_text()
     return bars_on_screen(page)
 
 
@@ -84,7 +98,8 @@ def bars_on_screen(page) -> list[tuple[str, float, float]]:
     read = []
     for token, numbers in bars:
         p, after = numbers.split(" → ")
-        read.append((literal_eval(token), float(p), 0.0 if after == "cut" else float(after)))
+        token = token if token.startswith("<|") else literal_eval(token)  # a special token is named, not quoted
+        read.append((token, float(p), 0.0 if after == "cut" else float(after)))
     return read
 
 
@@ -102,18 +117,21 @@ def test_nothing_of_the_model_loads_before_the_click(page, site):
 @pytest.mark.parametrize("prompt", list(printed()["tops"]))
 def test_top_10_agrees_with_the_printed_output(loaded, prompt):
     want = printed()["tops"][prompt]
-    got = shown(loaded, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1)
+    got = shown(loaded, top=20, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1)
     got_p = {token: p for token, p, _ in got}
-    missing = [token for token, p in want if token not in got_p]
-    # A token may leave the top 10 only where it ties, within the tolerance, with the 10th.
-    assert all(p - got[-1][1] <= TOLERANCE for token, p in want if token in missing), (prompt, missing, got)
-    differences = {token: abs(p - got_p[token]) for token, p in want if token in got_p}
+    assert all(token in got_p for token, _ in want), f"a printed token is not in this engine's top 20: {got}"
+    differences = {token: abs(p - got_p[token]) for token, p in want}
     assert max(differences.values()) <= TOLERANCE, (prompt, differences)
+    # Where the printed three digits hold two significant ones, the ratio too (not only 0.02).
+    ratios = {token: abs(math.log(got_p[token] / p)) for token, p in want if p >= 0.010}
+    assert max(ratios.values()) <= LOG_TOLERANCE, (prompt, ratios)
     order = [token for token, _, _ in got]
     for (a, pa), (b, pb) in zip(want, want[1:], strict=False):
-        if pa - pb > TOLERANCE and a in got_p and b in got_p:
+        if pa - pb > TOLERANCE:
             assert order.index(a) < order.index(b), f"{prompt}: {a!r} ({pa}) and {b!r} ({pb}) swapped"
-    print(f"\n{prompt!r}: largest difference {max(differences.values()):.4f}")
+    top10 = [token for token, _, _ in got[:10]]
+    assert all(token in top10 for token, p in want if p - got[9][1] > TOLERANCE), (prompt, top10)
+    print(f"\n{prompt!r}: largest difference {max(differences.values()):.4f}, log ratio {max(ratios.values()):.3f}")
 
 
 def test_the_printed_temperature_1_row_agrees(loaded):
@@ -181,9 +199,55 @@ def test_greedy_text_follows_python_until_a_near_tie(loaded):
     pytest.fail(f"20 greedy steps agree with Python ({text!r}), but the page says they part")
 
 
-def test_the_loaded_playground_is_accessible_and_local(loaded, site):
+def test_the_loaded_playground_is_accessible_and_keeps_the_keyboard_where_it_was(loaded):
+    shown(loaded, chat=False, prompt="The capital of France is", temperature=1, top_k=0, top_p=1)
     assert axe_violations(loaded) == []
-    bar = loaded.locator(".playground-bar").first
-    bar.focus()
-    assert "Append it" in bar.get_attribute("aria-label")
-    assert loaded.evaluate("document.activeElement.classList.contains('playground-bar')")
+    before = shown_count(loaded)
+    loaded.locator(".playground-bar").nth(2).focus()
+    loaded.keyboard.press("Enter")  # adds the third token, as a keyboard reader would
+    loaded.wait_for_function(f"Number(document.querySelector('.playground').dataset.shown) > {before}")
+    assert loaded.evaluate("document.activeElement === document.querySelectorAll('.playground-bar')[2]")
+    assert "Add it" in loaded.locator(".playground-bar").first.get_attribute("aria-label")
+    loaded.watcher.assert_clean()
+
+
+def test_a_bar_adds_its_token_and_its_log_probability_once_for_two_quick_clicks(loaded):
+    shown(loaded, chat=False, prompt="The opposite of hot is", temperature=1, top_k=0, top_p=1)
+    second = loaded.locator(".playground-bar").nth(1)
+    logprob = float(second.get_attribute("data-logprob"))
+    before = shown_count(loaded)
+    second.click()
+    loaded.locator(".playground-bar").nth(1).click()  # while the first click's step runs: ignored
+    loaded.wait_for_function(f"Number(document.querySelector('.playground').dataset.shown) > {before}")
+    loaded.wait_for_timeout(500)
+    stats = loaded.locator("#playground-stats").inner_text()
+    assert "Added 1: ' cool'" in stats and f"temperature 1): {logprob:.2f}." in stats, stats
+    loaded.watcher.assert_clean()
+
+
+def test_a_seed_draws_the_same_token_again_and_moves_on(loaded):
+    shown(loaded, chat=False, prompt="My favourite colour is", temperature=1.5, top_k=0, top_p=1, seed=7)
+    draws = []
+    for _ in range(2):
+        before = shown_count(loaded)
+        loaded.locator("#playground-sample").click()
+        loaded.wait_for_function(f"Number(document.querySelector('.playground').dataset.shown) > {before}")
+        draws.append(loaded.locator("#playground-stats").inner_text())
+        assert loaded.locator("#playground-seed").input_value() == "8"
+        shown(loaded, prompt="My favourite colour is", seed=7)  # the same text and seed again
+    assert draws[0] == draws[1], draws
+
+
+def test_a_browser_without_jspi_is_told_and_nothing_downloads(browser, site):
+    context = browser.new_context()
+    context.add_init_script("delete WebAssembly.Suspending")
+    page = context.new_page()
+    page.watcher = Watcher(page, site)
+    requests = playground_requests(page)
+    page.goto(site + PAGE, wait_until="networkidle")
+    page.get_by_role("button", name=re.compile("Load the model")).click()
+    page.wait_for_function("document.querySelector('#playground-status').textContent.includes('cannot run')")
+    page.wait_for_timeout(300)
+    assert requests == [], requests
+    page.watcher.assert_clean()
+    context.close()

@@ -13,12 +13,12 @@ from tests.conftest import REPO
 def test_the_site_gets_the_engine_and_the_pinned_model(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path))  # an empty cache: taken out afresh
     files = playground_data.site_files(REPO)
-    assert set(files) == {
-        f"assets/playground/{name}" for name in ["wllama.js", "wllama.wasm", "LICENCE.txt", playground_data.GGUF_NAME]
-    }
-    gguf = files[f"assets/playground/{playground_data.GGUF_NAME}"]
+    by_name = {path.rsplit("/", 1)[1]: (path, file) for path, file in files.items()}
+    assert set(by_name) == {"wllama.js", "wllama.wasm", "LICENCE.txt", playground_data.GGUF_NAME}
+    path, gguf = by_name[playground_data.GGUF_NAME]
     assert hashlib.sha256(gguf.read_bytes()).hexdigest() == playground_data.GGUF_SHA256
-    assert files["assets/playground/wllama.wasm"].read_bytes()[:4] == b"\0asm"
+    assert path == f"assets/playground/{playground_data.GGUF_SHA256[:16]}/{playground_data.GGUF_NAME}"
+    assert by_name["wllama.wasm"][1].read_bytes()[:4] == b"\0asm"
 
 
 def test_a_model_file_that_is_not_the_pinned_one_is_refused_by_name(tmp_path, monkeypatch):
