@@ -63,7 +63,8 @@ check(model, "Which city does this sentence mention? Reply with the city name on
 # ## 1. Train
 #
 # Each step shows the model every training example once; the loss counts only the reply
-# tokens (the prompt is masked with -100).
+# tokens (the prompt is masked with -100). After changing anything, restart and run the
+# whole notebook: run twice, this cell would put a second adapter on the trained model.
 
 # %%
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
