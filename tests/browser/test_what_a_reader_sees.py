@@ -98,6 +98,9 @@ CODE_LOOK = """scope => {
     }
     const pre = root.querySelector('pre'), code = pre.querySelector(':scope > code') || pre;
     const face = getComputedStyle(code), frame = getComputedStyle(pre);
+    // The site's pages write names as plain code text (scripts/site/minify.py drops their
+    // spans): there a name's colour is the code's own.
+    if (!('n' in look)) look.n = face.color;
     look['font-family'] = face.fontFamily;
     look['font-size'] = face.fontSize;
     look.background = [face.backgroundColor, getComputedStyle(pre.closest('div')).backgroundColor]
