@@ -76,13 +76,13 @@ print(f"on {len(OTHER_WORDS)} written in other words: catches {sum(map(abstains,
 print(f"the check on the notes' {len(chunks)} chunks, none a refusal: counts {sum(map(abstains, chunks))}")
 for name, template in PROMPTS.items():
     replies = answers(template, unanswerable)
-    n, abstained = len(replies), sum(map(abstains, replies))
+    # The phrases can match an answer too ("if you don't have a rice cooker"): read every one counted.
+    counted = [reply for reply in replies if abstains(reply)]
+    n, abstained = len(replies), len(counted)
     exact = sum("not in the notes" in normalised(reply) for reply in replies)  # the instructed words
     answered = n - abstained  # not counted as abstaining: an answer from training, made up, filler, or cut short
     print(f"\n  prompt {name!r:13} abstained {abstained}/{n} {interval(abstained, n)} (the instructed"
           f" 'not in the notes' {exact}/{n}); answered anyway {answered}/{n} {interval(answered, n)}")
-    # The phrases can match an answer too ("if you don't have a rice cooker"): read every one counted.
-    counted = [reply for reply in replies if abstains(reply)]
     print(f"    the replies counted as abstaining, to read: {len(counted)}")
     for reply in counted:
         print(f"      {reply.strip()!r}")
