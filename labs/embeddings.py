@@ -6,7 +6,7 @@
 # sentences, change them, and watch the similarity scores move.
 #
 # The model is `sentence-transformers/all-MiniLM-L6-v2`: small (about 90 MB), fast on a
-# CPU, 384 numbers per text. You need `pip install sentence-transformers`; the first run
+# CPU, 384 numbers per text. You need `pip install sentence-transformers==6.2.0`; the first run
 # downloads the model once.
 
 # %%

@@ -20,6 +20,8 @@ notes = {
                    "style or format better than fast-changing facts.",
     "tokens": "A tokenizer splits text into tokens; prices and context limits are "
               "counted in tokens.",
+    # A one-line summary, as of 2026-11: the 2023 Interim Measures (Article 17) ask filing of
+    # services with "public opinion attributes", in practice almost every public chat service.
     "china": "Generative AI offered to the public in mainland China must be filed "
              "with the regulator (under the 2023 Interim Measures).",
 }
@@ -87,7 +89,7 @@ embedding_search("Can I use a chatbot to answer from our own files?")
 
 # %% [markdown]
 # The right note comes first here, but only just, and every score is low: a near tie, which
-# another model build could reverse. A low score does not mean the answer is missing, though:
+# a different model or version could reverse. A low score does not mean the answer is missing, though:
 # it is present here. MiniLM can score the right note low when the question shares little
 # wording with it, so a cut-off for "the notes may not hold the answer" must be set on labelled
 # questions, some answerable (the approach page's sixty) and some not (the RAG page's fifty).

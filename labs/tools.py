@@ -8,7 +8,8 @@
 # not just valid.
 #
 # SmolLM2-135M-Instruct was **not fine-tuned for tool calling** (its fine-tuning set,
-# Smol-SmolTalk, leaves function calling out), so expect wrong choices. And the schema here
+# [Smol-SmolTalk](https://huggingface.co/datasets/HuggingFaceTB/smol-smoltalk), leaves function
+# calling out), so expect wrong choices. And the schema here
 # forces exactly one call, even when no tool fits: a real application adds a "no call" option.
 #
 # You need `pip install torch transformers==5.24.0 outlines==1.3.3 jsonschema`; the first run downloads
@@ -92,8 +93,9 @@ call("What is 12 plus 30?", max_new_tokens=8)
 # ## Your turn
 #
 # Add a tool to `TOOLS` in a new cell, as `TOOLS["convert_currency"] = (its function, a description,
-# its schema, with an `enum` of currencies)`, then ask for it. Watch for calls that are valid but wrong: the constraint fixes the form, not the
-# choice.
+# its schema, with an `enum` of currencies)`, then ask for it (`call("Convert 100 USD to EUR.")`).
+# Watch for calls that are valid but wrong: the constraint fixes the form, not the choice. The
+# cell below was recorded with the two tools above only, before any tool was added.
 
 # %%
 call("What's the weather in Beijing?")

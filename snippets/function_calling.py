@@ -44,11 +44,11 @@ SCRIPTED_MODEL_REPLY = {
 }
 
 SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in [WEATHER_TOOL]}
-# The JSON Schema types this small validator checks. It checks only "type" and "enum" and
-# ignores every other keyword (minimum, maxLength, pattern, nested properties...): for real
-# tools use a full validator such as jsonschema. Within that, stricter than JSON Schema in two
-# ways: "integer" rejects 5.0, and any key not in "properties" is refused, as
-# additionalProperties: false asks (every tool here says so).
+# The JSON Schema types this small validator checks. It checks only "required", "type" and
+# "enum", and refuses any key not in "properties", as additionalProperties: false asks (every
+# tool here says so); it ignores every other keyword (minimum, maxLength, pattern, nested
+# properties...): for real tools use a full validator such as jsonschema. Within that, it is
+# stricter than JSON Schema in one way: "integer" rejects 5.0.
 JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict}
 
 

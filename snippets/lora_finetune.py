@@ -8,7 +8,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from batched import after_start, greedy, read_start, shared_start
-from rates import interval, paired_change, sign_test
+from rates import holm, interval, paired_change, sign_test
 
 torch.manual_seed(0)  # LoRA's A matrices start random (B at zero): seeded, the same run every time
 model_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -106,10 +106,11 @@ def compared(then, now):
     those; and the difference in accuracy with its 95% interval for paired data (rates.py)."""
     pairs = list(zip(then, now, strict=True))
     better, worse = sum(b and not a for a, b in pairs), sum(a and not b for a, b in pairs)
-    p = sign_test(better, worse)
-    diff, low, high = paired_change(then, now)
-    return (f"{better:2} better, {worse} worse, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'};"
-            f" accuracy {diff:+.2f} [{low:+.2f}, {high:+.2f}]")
+    return better, worse, sign_test(better, worse), paired_change(then, now)
+
+
+def p_text(p):
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def score(name, model, conversations, answer, by_construction=False):
@@ -167,8 +168,9 @@ for step in range(6):
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 # The baselines' instruction names the format (and "positive" first): the same to the trained
-# model: against "format stated" LoRA's row then differs in the weights alone; against
-# "constrained + stated" in the weights and the decoder (with the same labels if every reply is a house reply).
+# model: against "constrained + stated" its row then differs in the weights and the decoder
+# (with the same labels if every reply is a house reply), against the few-shot row in where
+# the sixteen examples are: in the weights or in the prompt.
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 
@@ -192,15 +194,20 @@ print(f"format stated, replies that name both labels:            {both}/{n} {int
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")
-print("LoRA against each prompt on the same reviews (right label; exact sign test, two-sided;")
-print("the difference in accuracy, LoRA minus the prompt, with its 95% interval):")
-for name, (right, _) in rows.items():
-    print(f"  vs {name:23} {compared(right, lora[0])}")
-print(f"  LoRA + stated vs constrained + stated: {compared(rows['constrained + stated'][0], lora_stated[0])}")
-print(f"  LoRA + stated vs few-shot (16) + stated: {compared(rows['few-shot (16) + stated'][0], lora_stated[0])}")
-print("the 16-example prompt against the two other prompts (the same; the prompt minus the other):")
-for name in ("format stated", "constrained + stated"):
-    print(f"  vs {name:23} {compared(rows[name][0], rows['few-shot (16) + stated'][0])}")
+# Seven comparisons on the same reviews: each p also corrected for all seven (Holm's method).
+stated_rows = {"format stated": rows["format stated"][0], "few-shot": rows["few-shot (16) + stated"][0],
+               "constrained": rows["constrained + stated"][0]}
+comparisons = {f"LoRA vs {name}": (right, lora[0]) for name, right in stated_rows.items()}
+comparisons |= {f"LoRA + stated vs {name}": (stated_rows[name], lora_stated[0]) for name in ("constrained", "few-shot")}
+comparisons |= {f"few-shot vs {name}": (stated_rows[name], stated_rows["few-shot"]) for name in ("format stated", "constrained")}
+tests = {name: compared(*verdicts) for name, verdicts in comparisons.items()}
+corrected = dict(zip(tests, holm([p for _, _, p, _ in tests.values()]), strict=True))
+print("the same reviews pair by pair, the first way against the second (LoRA: with the house instruction;")
+print("the prompts: with the format stated; the first's better and worse reviews; exact sign test,")
+print("two-sided, and Holm's correction for the seven; accuracy, first minus second, and its 95% interval):")
+for name, (better, worse, p, (diff, low, high)) in tests.items():
+    print(f"  {name:29} {better:2} better, {worse:2} worse, p {p_text(p):7} Holm {p_text(corrected[name]):7}"
+          f" {diff:+.2f} [{low:+.2f}, {high:+.2f}]")
 print("before and after LoRA:")
 print(f"  loss on 512 tokens of the class notes (never trained on): {before[0]:.2f} -> {after[0]:.2f}"
       f" (perplexity {exp(before[0]):.1f} -> {exp(after[0]):.1f})")

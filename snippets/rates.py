@@ -1,6 +1,6 @@
 """Rates measured on a few dozen items, with what they can and cannot tell: the 95% Wilson
 interval of one rate and, for two ways of answering the same items, the exact sign test and
-the 95% interval of the change (Newcombe's).
+the 95% interval of the change (Newcombe's); Holm's correction when several tests are run.
 
 Imported by the snippets that print a rate; save it beside them."""
 from math import comb, sqrt
@@ -25,6 +25,16 @@ def sign_test(better, worse):
     split this uneven is if neither way is better."""
     changed = better + worse
     return min(1.0, 2 * sum(comb(changed, i) for i in range(max(better, worse), changed + 1)) / 2**changed)
+
+
+def holm(p_values):
+    """Holm's correction for running m tests: the k-th smallest p is multiplied by m - k + 1
+    (capped at 1, and never below the one before it)."""
+    order, adjusted, running = sorted(range(len(p_values)), key=lambda i: p_values[i]), [0.0] * len(p_values), 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - k) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def paired_change(then, now, z=1.96):

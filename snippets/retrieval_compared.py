@@ -5,7 +5,7 @@ import bm25s
 import numpy as np
 
 from notes_db import chunk, model
-from rates import sign_test, wilson
+from rates import holm, sign_test, wilson
 
 data = Path(__file__).parent / "data"
 chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
@@ -87,16 +87,6 @@ for name, rank in results.items():
     low, high = bootstrap(reciprocal, np.random.default_rng(0))
     cells.append(f"{reciprocal.mean():.2f} [{low:.2f}-{high:.2f}]")
     print(f"{name:18}" + "".join(f"{c:>20}" for c in cells))
-
-
-def holm(p_values):
-    """Holm's correction for running m tests: the k-th smallest p is multiplied by m - k + 1
-    (capped at 1, and never below the one before it)."""
-    order, adjusted, running = sorted(range(len(p_values)), key=lambda i: p_values[i]), [0.0] * len(p_values), 0.0
-    for k, i in enumerate(order):
-        running = max(running, min(1.0, (len(p_values) - k) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 # Pair by pair, three ways: the answering chunk ranked higher at all (a move from 15th to 12th

@@ -12,7 +12,7 @@ MODELS = {
     "Llama 3.1 70B": (70.6e9, 80, 8, 128),
 }
 GPUS = {"24 GiB": 24, "80 GiB": 80}  # memory of one card
-USABLE = 0.9  # of a card's memory that the server takes (vLLM's default gpu_memory_utilization)
+USABLE = 0.9  # of a card's memory that the server takes (vLLM's default gpu_memory_utilization, as of 2026-11)
 
 
 def gib_needed(params, layers, kv_heads, head_dim, precision, context, sequences):
