@@ -167,10 +167,10 @@ for step in range(6):
     optimizer.zero_grad()
 model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
-# The baselines' instruction names the format (and "positive" first): the same to the trained
-# model: against "constrained + stated" its row then differs in the weights and the decoder
-# (with the same labels if every reply is a house reply), against the few-shot row in where
-# the sixteen examples are: in the weights or in the prompt.
+# The trained model asked with the baselines' instruction (it names the format, "positive"
+# first). Against "constrained + stated" this row differs in the weights and the decoder only
+# (the labels would match if every reply were a house reply written in the same tokens).
+# Against the few-shot row it differs in where the sixteen examples are: weights or prompt.
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 
@@ -194,17 +194,18 @@ print(f"format stated, replies that name both labels:            {both}/{n} {int
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
       f" last training loss {loss.item():.2f}")
-# Seven comparisons on the same reviews: each p also corrected for all seven (Holm's method).
+# Eight comparisons on the same reviews: each p also corrected for all eight (Holm's method).
 stated_rows = {"format stated": rows["format stated"][0], "few-shot": rows["few-shot (16) + stated"][0],
                "constrained": rows["constrained + stated"][0]}
 comparisons = {f"LoRA vs {name}": (right, lora[0]) for name, right in stated_rows.items()}
+comparisons["LoRA vs LoRA + stated"] = (lora_stated[0], lora[0])  # the same weights, two instructions
 comparisons |= {f"LoRA + stated vs {name}": (stated_rows[name], lora_stated[0]) for name in ("constrained", "few-shot")}
 comparisons |= {f"few-shot vs {name}": (stated_rows[name], stated_rows["few-shot"]) for name in ("format stated", "constrained")}
 tests = {name: compared(*verdicts) for name, verdicts in comparisons.items()}
 corrected = dict(zip(tests, holm([p for _, _, p, _ in tests.values()]), strict=True))
 print("the same reviews pair by pair, the first way against the second (LoRA: with the house instruction;")
 print("the prompts: with the format stated; the first's better and worse reviews; exact sign test,")
-print("two-sided, and Holm's correction for the seven; accuracy, first minus second, and its 95% interval):")
+print("two-sided, and Holm's correction for the eight; accuracy, first minus second, and its 95% interval):")
 for name, (better, worse, p, (diff, low, high)) in tests.items():
     print(f"  {name:29} {better:2} better, {worse:2} worse, p {p_text(p):7} Holm {p_text(corrected[name]):7}"
           f" {diff:+.2f} [{low:+.2f}, {high:+.2f}]")
@@ -218,6 +219,10 @@ for name, count in (("replies exactly a house reply", lambda said: sum(label_in(
                      lambda said: sum(label_in(s)[0] == t for s, t in zip(said, truths, strict=True)))):
     print(f"    {name}: before {count(before[1]):2}/{n} {interval(count(before[1]), n)},"
           f" after {count(after[1]):2}/{n} {interval(count(after[1]), n)}")
+negatives_right = [sum(label_in(s)[0] == t == "negative" for s, t in zip(said, truths, strict=True))
+                   for said in (before[1], after[1])]
+print(f"    of those, on the {truths.count('negative')} negative reviews (a count only): before {negatives_right[0]},"
+      f" after {negatives_right[1]}")
 print(f"    e.g. review 2, before: {before[1][1]!r}\n                   after:  {after[1][1]!r}")
 for name, then, now in zip(OTHER_REQUESTS, before[2], after[2], strict=True):
     print(f"  {name}, before: {then!r}\n  {name}, after:  {now!r}")

@@ -82,7 +82,7 @@ for name, template in PROMPTS.items():
     exact = sum("not in the notes" in normalised(reply) for reply in replies)  # the instructed words
     answered = n - abstained  # not counted as abstaining: an answer from training, made up, filler, or cut short
     print(f"\n  prompt {name!r:13} abstained {abstained}/{n} {interval(abstained, n)} (the instructed"
-          f" 'not in the notes' {exact}/{n}); answered anyway {answered}/{n} {interval(answered, n)}")
+          f" 'not in the notes' {exact}/{n} {interval(exact, n)}); answered anyway {answered}/{n} {interval(answered, n)}")
     print(f"    the replies counted as abstaining, to read: {len(counted)}")
     for reply in counted:
         print(f"      {reply.strip()!r}")
