@@ -169,7 +169,8 @@ model.eval()
 lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replies)
 # The trained model asked with the baselines' instruction (it names the format, "positive"
 # first). Against "constrained + stated" this row differs in the weights and the decoder only
-# (the labels would match if every reply were a house reply written in the same tokens).
+# (the decoder would make no difference if every reply were a house reply written in the same
+# tokens; the weights still would).
 # Against the few-shot row it differs in where the sixteen examples are: weights or prompt.
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
