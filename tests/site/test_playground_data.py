@@ -14,7 +14,11 @@ def test_the_site_gets_the_engine_and_the_pinned_model(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDY_LLM_CACHE", str(tmp_path))  # an empty cache: taken out afresh
     files = playground_data.site_files(REPO)
     by_name = {path.rsplit("/", 1)[1]: (path, file) for path, file in files.items()}
-    assert set(by_name) == {"wllama.js", "wllama.wasm", "LICENCE.txt", playground_data.GGUF_NAME}
+    licences = {path.rsplit("/", 1)[1] for path in playground_data.LICENCES.values()}
+    assert set(by_name) == {"wllama.js", "wllama.wasm", playground_data.GGUF_NAME} | licences
+    # The licences that come with what the site passes on, at the paths the page links to.
+    assert files[playground_data.LICENCES["wllama"]].read_text().startswith("MIT License")
+    assert "Apache License" in files[playground_data.LICENCES["model"]].read_text()[:200]
     path, gguf = by_name[playground_data.GGUF_NAME]
     assert hashlib.sha256(gguf.read_bytes()).hexdigest() == playground_data.GGUF_SHA256
     assert path == f"assets/playground/{playground_data.GGUF_SHA256[:16]}/{playground_data.GGUF_NAME}"
