@@ -171,7 +171,8 @@ lora = score("LoRA + house instruction", model, [chat(r) for r in texts], replie
 # first). Against "constrained + stated" this row differs in the weights and the decoder only
 # (the decoder would make no difference if every reply were a house reply written in the same
 # tokens; the weights still would).
-# Against the few-shot row it differs in where the sixteen examples are: weights or prompt.
+# Against the few-shot row it differs in where the sixteen examples are (weights or prompt)
+# and in the instruction they came with (the house one in training, the stated one in the prompt).
 lora_stated = score("LoRA + stated", model, [chat(r, STATED) for r in texts], replies)
 after = elsewhere(model)
 
@@ -194,7 +195,7 @@ print(f"format stated, replies that begin with the whole review: {echoes}/{n} {i
 print(f"format stated, replies that name both labels:            {both}/{n} {interval(both, n)}")
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(f"\nLoRA trained {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters, 6 steps;"
-      f" last training loss {loss.item():.2f}")
+      f" last training loss {loss.item():.2f} (step 6's batch, before its update)")
 # Eight comparisons on the same reviews: each p also corrected for all eight (Holm's method).
 stated_rows = {"format stated": rows["format stated"][0], "few-shot": rows["few-shot (16) + stated"][0],
                "constrained": rows["constrained + stated"][0]}

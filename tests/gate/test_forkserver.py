@@ -9,6 +9,10 @@ from scripts.gate.run import forkserver
 from scripts.site import provenance
 from tests.conftest import REPO, processes_running, run_target
 
+# Each test starts a fork server that imports torch and sentence-transformers (8-40 s a test,
+# about two minutes in all): make test and CI run them, the edit loop (make test-fast) does not.
+pytestmark = pytest.mark.slow
+
 HEAVY = "import sentence_transformers\n"  # what routes a snippet to the fork server
 
 
