@@ -46,7 +46,7 @@ def check(model, instruction=INSTRUCTION):
         reply = tokenizer.decode(output[0, ids.shape[1]:], skip_special_tokens=True).strip()
         exact += reply == city
         print(f"  {text:40} -> {reply!r}")
-    print(f"exactly the city: {exact}/{len(held_out)}")
+    print(f"exactly the city: {exact} of {len(held_out)} (a count: too few sentences for a rate)")
 
 
 check(model)
