@@ -4,8 +4,20 @@ row gets a copy of its KV cache. The rest of each prompt is padded on the left, 
 ends where its reply starts.
 
 Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
+import os
+
 import torch
 from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StaticCache
+
+# SmolLM2 has 9 query heads and 3 key/value heads (grouped-query attention). On a CPU, transformers
+# copies each key/value head 3 times before attending unless told to let PyTorch attend to the
+# groups directly: the same scores, without copying the whole cache at every token.
+os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
+# What one batch may hold. Its cache: rows x their length in tokens, each token 30 layers x keys
+# and values x 192 numbers, 46 KB in float32 (30,000 tokens: 1.4 GB). The tokens it reads in its
+# first step, every row its own prompt at once: that step's work space grows with them. And its
+# padding: every row is padded to the longest, and padding costs as much to read as a token.
+CACHE_BUDGET, READ_BUDGET, MAX_PADDING = 30_000, 8_000, 0.2
 
 
 def left_padded(rows, pad_id):
@@ -30,7 +42,7 @@ def shared_start(rows):
     return rows[0][:start]
 
 
-def after_start(rows, start, pad_id, budget=30_000):
+def after_start(rows, start, pad_id, budget=CACHE_BUDGET):
     """Batches of rows that all begin with `start` (ids, cache), each row with a copy of the start's
     cache and only its own tokens to read. The copies cost memory, so a batch holds at most
     `budget` tokens of them (rows x start); each batch is built only when it is used."""
@@ -62,10 +74,27 @@ class PerRow(LogitsProcessor):
         return torch.cat([p(input_ids[i:i + 1], scores[i:i + 1]) for i, p in enumerate(self.processors)])
 
 
-def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, batch=25):
+def by_budget(order, cached, read):
+    """Consecutive runs of `order` (shortest rows first), each as many rows as fit the budgets
+    when every row of the run is as long as its last: `cached(i)` tokens of cache, `read(i)` to
+    read, at most MAX_PADDING of what is read being padding."""
+    part, real = [], 0
+    for i in order:
+        rows, real = len(part) + 1, real + read(i)
+        if part and (rows * cached(i) > CACHE_BUDGET or rows * read(i) > READ_BUDGET
+                     or rows * read(i) > (1 + MAX_PADDING) * real):
+            yield part
+            part, real = [], read(i)
+        part.append(i)
+    if part:
+        yield part
+
+
+def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None):
     """The greedy reply to each row of prompt ids, in the rows' order. `start` is a start read
     already (read_start) and kept across calls; without it, the rows' shared start is read here.
-    Rows of similar length go together, `batch` at a time, so little of a batch is padding. A
+    Rows of similar length go together, as many as the budgets allow: little of a batch is padding,
+    and the batches are few (the CPU does larger matrix products faster per row). A
     `processor` (a logits processor: constrained decoding) sees each batch from its first token;
     a list of them gives each row its own."""
     with torch.no_grad():
@@ -73,7 +102,7 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, b
         assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
         texts = {}
-        for part in (order[i:i + batch] for i in range(0, len(order), batch)):
+        for part in by_budget(order, lambda i: len(rows[i]) + max_new_tokens, lambda i: len(rows[i]) - len(ids)):
             rest = left_padded([rows[i][len(ids):] for i in part], tokenizer.pad_token_id)
             n, width = rest["input_ids"].shape
             # A cache of fixed size, each row beginning with a copy of the start's: the model writes

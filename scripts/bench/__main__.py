@@ -15,6 +15,8 @@ from scripts.gate import ROOT, run
 from scripts.harness import lighthouse
 from scripts.site import labs
 
+TARGET_SECONDS = 60  # a target's cold run on one thread (issue 27)
+
 
 def print_gate_costs(floor, llm_floor, imports, cold, outcomes, warm, warm_outcomes, rerun, edits) -> None:
     """The floors, the checks against the lower bound, the rerun, the edits under serve, each target's cold run."""
@@ -37,9 +39,10 @@ def print_gate_costs(floor, llm_floor, imports, cold, outcomes, warm, warm_outco
     print(f"{'serve: SmolLM2 tokenizer snippet':34}{llm_edit:7.2f} s  (edit to {LLM_EDITED}; target < 2.5 s)")
     print(f"{'serve: SmolLM2 generation snippet':34}{llm_run_edit:7.2f} s  (edit to snippets/next_token_llm.py, "
           "which itself runs for seconds)")
-    print("\ncold run of each target, last cold check (one thread each; target <= 30 s)")
+    print(f"\ncold run of each target, last cold check (one thread each, two at a time; target <= {TARGET_SECONDS} s)")
     for outcome in sorted(outcomes, key=lambda o: -o.seconds):
-        print(f"  {outcome.snippet:40}{outcome.seconds:7.2f} s{'  over 30 s' if outcome.seconds > 30 else ''}")
+        over = f"  over {TARGET_SECONDS} s" if outcome.seconds > TARGET_SECONDS else ""
+        print(f"  {outcome.snippet:40}{outcome.seconds:7.2f} s{over}")
 
 
 def print_numerics_costs(outcomes, margins: float, perturbed) -> None:
