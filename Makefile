@@ -96,8 +96,9 @@ test: test-venv  ## every test: snippets, the gate, the built site, a real brows
 test-fast: test-venv  ## the edit loop: every test but those that build the whole site or drive a browser
 	$(PY) -m pytest -m "not slow and not browser" $(ARGS)
 
-bench: test-venv  ## cold vs warm check, and the hook's cost on a warm build
-	$(PY) -m scripts.bench
+PART ?=
+bench: test-venv  ## cold vs warm check, the hook's cost on a warm build, pages and widgets (PART=gate or PART=site for one part)
+	$(PY) -m scripts.bench $(PART)
 
 bench-newcomer:  ## a fresh clone of HEAD: clone -> venv, venv -> first page served, make test (NO_TEST=1 skips it)
 	python3 -m scripts.bench.newcomer

@@ -114,7 +114,8 @@ def print_executions_and_widget() -> None:
           f"({1000 / playground['cached']['perStep']:.1f} tokens/s; two engine requests a token, one thread)")
 
 
-def main() -> int:
+def gate_part() -> int:
+    """The gate's costs: floors and cold checks, margins, reruns, edits under serve, vector search."""
     gate.Project.load(ROOT).seed()  # on a fresh clone the floors' model loads need the seeded caches first
     floor, llm_floor, imports, cold, outcomes, warm, warm_outcomes = gate_costs.medians_of_floors_and_cold_checks()
     print(gate.summary(outcomes))
@@ -127,10 +128,30 @@ def main() -> int:
     print_gate_costs(floor, llm_floor, imports, cold, outcomes, warm, warm_outcomes, rerun, edits)
     print_numerics_costs(outcomes, margins, perturbed)
     print_vector_db()
+    return 0
+
+
+def site_part() -> int:
+    """The site's costs: builds with and without the hook, Lighthouse, the widget, the playground."""
+    gate.Project.load(ROOT).seed()
     print_hook_builds()
     print_executions_and_widget()
     return 0
 
 
+PARTS = {"gate": gate_part, "site": site_part}  # ``make bench PART=site``: one part (the gate's takes ~30 min)
+
+
+def main(parts: list[str]) -> int:
+    unknown = [name for name in parts if name not in PARTS]
+    if unknown:
+        print(f"bench: no part named {', '.join(unknown)}; the parts: {', '.join(PARTS)}", file=sys.stderr)
+        return 2
+    for name in parts or PARTS:
+        if failed := PARTS[name]():
+            return failed
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ from scripts.bench.gate_costs import GATE_RUNS, lab_environment
 from scripts.harness import builder, lighthouse
 from scripts.harness.static_server import serving
 from scripts.harness.tokenizer_cases import sample_text
-from scripts.site import figures, labs, tokenizer_data
+from scripts.site import figures, labs, playground_data, tokenizer_data
 
 ROOT = gate.ROOT
 WIDGET_JS = """async (text) => {
@@ -48,15 +48,19 @@ def build_seconds(config: Path, site: Path) -> float:
 def without_hook(dest: Path, bare: bool) -> Path:
     """A config for the same build without the hook, in a copy of the sources.  ``bare``:
     nothing more (the lab pages, which the hook generates, are then missing: the nav may name
-    them).  Otherwise what the hook generates (figures, lab notebooks, tokenizer data) is put
-    into ``docs/`` first, so both builds render the same pages and the ratio is the hook's own
-    cost.  Both builds are strict."""
+    them).  Otherwise what the hook generates (figures, lab notebooks, tokenizer data, the
+    playground's engine, model, licences and manifest) is put into ``docs/`` first, so both
+    builds render the same pages and copy the same files, and the ratio is the hook's own cost.
+    Both builds are strict."""
     builder.copy_sources(dest)
     if not bare:
         generated = {**{f"assets/figures/{name}": svg for name, svg in figures.build(ROOT).items()},
                      **{f"labs/{name}.ipynb": path.read_bytes() for name, path in labs.build(ROOT).items()},
                      **{tokenizer_data.site_path(name): tokenizer_data.build(ROOT, name)
                         for name in tokenizer_data.URLS}}
+        playground = playground_data.site_files(ROOT)
+        generated |= {path: file.read_bytes() for path, file in playground.items()}
+        generated[f"{playground_data.FOLDER}/files.json"] = playground_data.manifest(list(playground)).encode()
         for relative, content in generated.items():
             (dest / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
             (dest / "docs" / relative).write_bytes(content)
