@@ -12,6 +12,7 @@ from scripts import gate
 from scripts.bench import REPEATS, gate_costs, site_costs, vector_db
 from scripts.bench.gate_costs import EDITED, LLM_EDITED
 from scripts.gate import ROOT, run
+from scripts.gate.run import numerics
 from scripts.harness import lighthouse
 from scripts.site import labs
 
@@ -50,7 +51,7 @@ def print_numerics_costs(outcomes, margins: float, perturbed) -> None:
     the pinned float path's CPU cost against them, over the same targets."""
     rerun = [o for o in perturbed if o.cpu]
     pinned = {o.snippet: o.cpu for o in outcomes}
-    path = "narrower kernels" if run.NUMERICS["perturbed"] else "this CPU's own kernels"
+    path = numerics.described("perturbed")
     print(f"\n{'margins: perturbed reruns':34}{margins:7.2f} s  ({len(rerun)} float targets rerun, on {path})")
     if not run.NUMERICS["perturbed"] and rerun:
         own, held = sum(o.cpu for o in rerun), sum(pinned.get(o.snippet, 0.0) for o in rerun)

@@ -60,11 +60,26 @@ def can_record() -> bool:
     return has("avx2")
 
 
-# The perturbed path: where the CPU has wider kernels, its own choice (nothing pinned: what a
-# reader who runs the code by hand gets, and the path that moved the loss above across a
-# rounding boundary); else the narrower kernels.  An output whose bytes differ on it is too
-# close to a rounding boundary to be the same on every machine.
-PERTURBED = {} if wider_than_pinned() else NARROWER
+def perturbed(cpu_wider: bool, intel: bool) -> dict[str, str]:
+    """The perturbed path: where the CPU has wider kernels, its own choice (nothing pinned: what
+    a reader who runs the code by hand gets, and the path that moved the loss above across a
+    rounding boundary); else the narrower kernels.  MKL takes its AVX-512 branch on Intel CPUs
+    only: on an AVX-512 AMD CPU its own choice is the pinned AVX2 branch, so there MKL alone
+    gets its narrower kernels, or its matrix products would not be perturbed at all.  An output
+    whose bytes differ on this path is too close to a rounding boundary to be the same on every
+    machine.
+
+    >>> perturbed(cpu_wider=True, intel=True), perturbed(cpu_wider=True, intel=False)
+    ({}, {'MKL_CBWR': 'COMPATIBLE,STRICT'})
+    >>> perturbed(cpu_wider=False, intel=False) == NARROWER
+    True
+    """
+    if not cpu_wider:
+        return NARROWER
+    return {} if intel else {"MKL_CBWR": NARROWER["MKL_CBWR"]}
+
+
+PERTURBED = perturbed(wider_than_pinned(), has("GenuineIntel"))
 NUMERICS = {"pinned": PINNED, "perturbed": PERTURBED}
 
 
