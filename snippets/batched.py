@@ -77,7 +77,7 @@ class PerRow(LogitsProcessor):
 def by_budget(order, cached, read):
     """Consecutive runs of `order` (shortest rows first), each as many rows as fit the budgets
     when every row of the run is as long as its last: `cached(i)` tokens of cache, `read(i)` to
-    read, at most MAX_PADDING of what is read being padding."""
+    read, and padding at most MAX_PADDING times the tokens the rows really read."""
     part, real = [], 0
     for i in order:
         rows, real = len(part) + 1, real + read(i)

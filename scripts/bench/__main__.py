@@ -11,7 +11,7 @@ from pathlib import Path
 from scripts import gate
 from scripts.bench import REPEATS, gate_costs, site_costs, vector_db
 from scripts.bench.gate_costs import EDITED, LLM_EDITED
-from scripts.gate import ROOT, run
+from scripts.gate import ROOT
 from scripts.gate.run import numerics
 from scripts.harness import lighthouse
 from scripts.site import labs
@@ -53,7 +53,7 @@ def print_numerics_costs(outcomes, margins: float, perturbed) -> None:
     pinned = {o.snippet: o.cpu for o in outcomes}
     path = numerics.described("perturbed")
     print(f"\n{'margins: perturbed reruns':34}{margins:7.2f} s  ({len(rerun)} float targets rerun, on {path})")
-    if not run.NUMERICS["perturbed"] and rerun:
+    if not numerics.NUMERICS["perturbed"] and rerun:
         own, held = sum(o.cpu for o in rerun), sum(pinned.get(o.snippet, 0.0) for o in rerun)
         print(f"{'pinned AVX2 path vs own kernels':34}{held / own:7.2f}x  (CPU seconds of those targets: "
               f"{held:.1f} pinned, {own:.1f} unpinned)")

@@ -60,7 +60,7 @@ def without_hook(dest: Path, bare: bool) -> Path:
                         for name in tokenizer_data.URLS}}
         playground = playground_data.site_files(ROOT)
         generated |= {path: file.read_bytes() for path, file in playground.items()}
-        generated[f"{playground_data.FOLDER}/files.json"] = playground_data.manifest(list(playground)).encode()
+        generated[playground_data.MANIFEST] = playground_data.manifest(list(playground)).encode()
         for relative, content in generated.items():
             (dest / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
             (dest / "docs" / relative).write_bytes(content)

