@@ -1,7 +1,8 @@
 """Greedy replies to many prompts at once, as a server batches requests. Prompts that begin
 alike (a system prompt, worked examples) share that start: the model reads it once, and every
-row gets a copy of its KV cache. The rest of each prompt is padded on the left, so every row
-ends where its reply starts.
+row gets a copy of its KV cache. Given groups (questions given the same retrieved passage),
+each group's start is read once, and rows of different groups still share a batch. The rest
+of each prompt is padded on the left, so every row ends where its reply starts.
 
 Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
 import os
@@ -14,17 +15,22 @@ from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, Sta
 # groups directly: the same scores, without copying the whole cache at every token.
 os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
 # What one batch may hold. Its cache: rows x their length in tokens, each token 30 layers x keys
-# and values x 192 numbers, 46 KB in float32 (30,000 tokens: 1.4 GB). The tokens it reads in its
-# first step, every row its own prompt at once: that step's work space grows with them. And its
-# padding: every row is padded to the longest, and padding costs as much to read as a token.
+# and values x 192 numbers, 46 KB in float32 (30,000 tokens: 1.4 GB; the starts read once are
+# kept besides, for the whole call). The tokens it reads in its first step, every row its own
+# prompt at once: that step's work space grows with them. And its padding: every row is padded
+# to the longest, and padding costs as much to read as a token.
 CACHE_BUDGET, READ_BUDGET, MAX_PADDING = 30_000, 8_000, 0.2
+# But one more batch costs too: each step of its reply reads all the weights, however few its rows.
+# On one thread here a step of one row took 71 ms, as long as reading 20 tokens of prompt in a
+# batch (3.4 ms each), so a batch may pad 20 tokens more for each step its reply may take.
+STEP_COST = 20
 
 
 def left_padded(rows, pad_id):
     """One batch from rows of token ids: padding on the left, and positions that skip it."""
     width = max(map(len, rows))
-    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows])
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
     return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
 
 
@@ -74,59 +80,108 @@ class PerRow(LogitsProcessor):
         return torch.cat([p(input_ids[i:i + 1], scores[i:i + 1]) for i, p in enumerate(self.processors)])
 
 
-def by_budget(order, cached, read):
-    """Consecutive runs of `order` (shortest rows first), each as many rows as fit the budgets
-    when every row of the run is as long as its last: `cached(i)` tokens of cache, `read(i)` to
-    read, and padding at most MAX_PADDING times the tokens the rows really read."""
-    part, real = [], 0
+def by_budget(order, start, read, steps=0):
+    """Consecutive runs of `order` (shortest first), each as many rows as fit the budgets: its
+    cache, rows x (the longest `start(i)` + the longest `read(i)` + `steps` of reply) tokens; its
+    first step's reading, rows x the longest `read(i)`; and the padding of what it reads, at
+    most MAX_PADDING times the tokens the rows really read, plus what another batch of `steps`
+    steps would cost (STEP_COST). (Padding in the starts costs cache, and attention at each step.)"""
+    part, real, wide, long = [], 0, 0, 0
     for i in order:
-        rows, real = len(part) + 1, real + read(i)
-        if part and (rows * cached(i) > CACHE_BUDGET or rows * read(i) > READ_BUDGET
-                     or rows * read(i) > (1 + MAX_PADDING) * real):
+        rows, more, wider, longer = len(part) + 1, real + read(i), max(wide, start(i)), max(long, read(i))
+        if part and (rows * (wider + longer + steps) > CACHE_BUDGET or rows * longer > READ_BUDGET
+                     or rows * longer - more > MAX_PADDING * more + STEP_COST * steps):
             yield part
-            part, real = [], read(i)
+            part, more, wider, longer = [], read(i), start(i), read(i)
         part.append(i)
+        real, wide, long = more, wider, longer
     if part:
         yield part
 
 
-def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None):
-    """The greedy reply to each row of prompt ids, in the rows' order. `start` is a start read
-    already (read_start) and kept across calls; without it, the rows' shared start is read here.
+def read_starts(model, starts, pad_id):
+    """Each start read once, as many at once as the budgets allow: {start: its KV per layer,
+    (keys, values) of its own tokens only, copied out of the padded batch it was read in}."""
+    starts, read = sorted(set(starts), key=len), {}
+    for part in by_budget(range(len(starts)), lambda i: 0, lambda i: len(starts[i])):
+        batch = left_padded([list(starts[i]) for i in part], pad_id)
+        layers = model(**batch, logits_to_keep=1).cache.layers if batch["input_ids"].shape[1] else ()  # no scores needed
+        for row, i in enumerate(part):
+            own = slice(batch["input_ids"].shape[1] - len(starts[i]), None)
+            read[starts[i]] = [(kv.keys[row, :, own].clone(), kv.values[row, :, own].clone()) for kv in layers]
+    return read
+
+
+def starts_cache(model, starts, read, width, length):
+    """A cache of fixed size for a batch whose rows begin with `starts`: each start's KV copied
+    into its row's first `width` places, on their right (padding, masked, on their left). The
+    model writes each new token into its place, where transformers' growing DynamicCache copies
+    itself at every token. (Filling it by hand uses StaticCache's internals, as of 5.24.0.)"""
+    cache = StaticCache(config=model.config, max_cache_len=length)
+    if width:
+        config = model.config
+        shape = (len(starts), config.num_key_value_heads, 0, config.head_dim)
+        for layer, place in enumerate(cache.layers):
+            empty = torch.empty(shape, dtype=model.dtype)
+            place.lazy_initialization(empty, empty)  # zeros of the cache's size and type
+            for row, own in enumerate(starts):
+                if own:
+                    place.keys[row, :, width - len(own):width], place.values[row, :, width - len(own):width] = \
+                        read[own][layer]
+            place.cumulative_length.fill_(width)
+    return cache
+
+
+def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, groups=None):
+    """The greedy reply to each row of prompt ids, in the rows' order. Rows begin alike: the start
+    they share is read once. `groups` (a key per row) says among which rows to look for one:
+    each group's shared start is read once (a retrieved passage shared by several questions),
+    and rows of different groups still go in one batch, each row's start padded on its left.
+    Without it, all rows are one group. `start` is a start read already (read_start) and kept across calls.
     Rows of similar length go together, as many as the budgets allow: little of a batch is padding,
     and the batches are few (the CPU does larger matrix products faster per row). A
     `processor` (a logits processor: constrained decoding) sees each batch from its first token;
     a list of them gives each row its own."""
     with torch.no_grad():
-        ids, prefix = start or read_start(model, shared_start(rows))
-        assert all(r[:len(ids)] == ids for r in rows), "every row must begin with the start"
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        if start is not None:
+            assert groups is None, "a start read already is every row's start"
+            ids, prefix = start
+            starts = [tuple(ids)] * len(rows)
+            read = {tuple(ids): [(kv.keys[0], kv.values[0]) for kv in (prefix.layers if ids else ())]}
+        else:
+            keys = groups or [None] * len(rows)
+            members = {}
+            for row, key in zip(rows, keys, strict=True):
+                members.setdefault(key, []).append(row)
+            # A group of one row has no start to share: it begins as all rows do.
+            common = tuple(shared_start(rows))
+            shared = {key: tuple(shared_start(group)) if len(group) > 1 else common for key, group in members.items()}
+            starts = [shared[key] for key in keys]
+            read = read_starts(model, shared.values(), tokenizer.pad_token_id)
+        assert all(tuple(r[:len(s)]) == s for r, s in zip(rows, starts, strict=True)), "a row must begin with its start"
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]) - len(starts[i]))
         texts = {}
-        for part in by_budget(order, lambda i: len(rows[i]) + max_new_tokens, lambda i: len(rows[i]) - len(ids)):
-            rest = left_padded([rows[i][len(ids):] for i in part], tokenizer.pad_token_id)
-            n, width = rest["input_ids"].shape
-            # A cache of fixed size, each row beginning with a copy of the start's: the model writes
-            # each new token into its place, where transformers' growing DynamicCache copies itself
-            # at every token. (Filling it by hand uses StaticCache's internals, as of 5.24.0.)
-            cache = StaticCache(config=model.config, max_cache_len=len(ids) + width + max_new_tokens)
-            for layer, kv in zip(cache.layers, prefix.layers if ids else ()):
-                keys, values = kv.keys.expand(n, -1, -1, -1), kv.values.expand(n, -1, -1, -1)
-                layer.lazy_initialization(keys, values)
-                layer.keys[:, :, :len(ids)], layer.values[:, :, :len(ids)] = keys, values
-                layer.cumulative_length.fill_(len(ids))
+        for part in by_budget(order, lambda i: len(starts[i]), lambda i: len(rows[i]) - len(starts[i]), max_new_tokens):
+            width = max(len(starts[i]) for i in part)  # the starts' part of the batch
+            before = left_padded([list(starts[i]) for i in part], tokenizer.pad_token_id)
+            rest = left_padded([rows[i][len(starts[i]):] for i in part], tokenizer.pad_token_id)
+            n, own = rest["input_ids"].shape
+            cache = starts_cache(model, [starts[i] for i in part], read, width, width + own + max_new_tokens)
             constraint = PerRow([processor[i] for i in part]) if isinstance(processor, list) else processor
             if constraint is not None:
                 constraint.reset()  # a new batch: each row's constraint starts again
             # generate() takes every id, skips as many as the cache holds already, and numbers the
-            # positions from the mask, as left_padded() does. Eagerly: outlines-core masks the
-            # logits with a kernel it torch.compile()s on first use, about 20 s of compiling on a
-            # CPU in every fresh run, for a mask that eager PyTorch applies just the same.
+            # positions from the mask (padding in the middle of a row skipped, as on its left).
+            # Eagerly: outlines-core masks the logits with a kernel it torch.compile()s on first
+            # use, about 20 s of compiling on a CPU in every fresh run, for a mask that eager
+            # PyTorch applies just the same.
             with torch.compiler.set_stance("force_eager"):
                 output = model.generate(
-                    input_ids=torch.cat([torch.tensor([ids] * n, dtype=torch.long), rest["input_ids"]], 1),
-                    attention_mask=torch.cat([torch.ones(n, len(ids), dtype=torch.long), rest["attention_mask"]], 1),
+                    input_ids=torch.cat([before["input_ids"], rest["input_ids"]], 1),
+                    attention_mask=torch.cat([before["attention_mask"], rest["attention_mask"]], 1),
                     cache=cache, max_new_tokens=max_new_tokens, do_sample=False,
                     logits_processor=LogitsProcessorList([constraint] if constraint else []))
-            for i, row in zip(part, output[:, len(ids) + width:]):
+            for i, row in zip(part, output[:, width + own:], strict=True):
                 texts[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
+            del cache  # before the next batch's is made: never two batches' caches at once
     return [texts[i] for i in range(len(rows))]

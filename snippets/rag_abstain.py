@@ -57,13 +57,16 @@ def best_chunk(questions):
     return [chunks[i] for i in scores.argmax(axis=1)]
 
 
-def answers(template, questions):
-    """Greedy answers of up to 20 tokens, room to say it after a preamble, in batches of similar
-    length (batched.py)."""
-    rows = [tokenizer.apply_chat_template([{"role": "user", "content": template.format(notes=notes, question=q)}],
+def answers(questions):
+    """Greedy answers of up to 20 tokens, room to say it after a preamble, to each question under
+    each prompt: {prompt's name: answers}. One call (batched.py): the prompts that begin with
+    the same chunk share its reading, and rows of similar length go in one batch."""
+    notes = best_chunk(questions)
+    rows = [tokenizer.apply_chat_template([{"role": "user", "content": template.format(notes=chunk, question=q)}],
                                           add_generation_prompt=True)["input_ids"]
-            for q, notes in zip(questions, best_chunk(questions))]
-    return greedy(model, tokenizer, rows, max_new_tokens=20)
+            for template in PROMPTS.values() for q, chunk in zip(questions, notes)]
+    replies = greedy(model, tokenizer, rows, max_new_tokens=20, groups=notes * len(PROMPTS))
+    return {name: replies[k * len(questions):(k + 1) * len(questions)] for k, name in enumerate(PROMPTS)}
 
 
 print(f"{len(unanswerable)} questions the notes cannot answer: how often the model abstains")
@@ -74,8 +77,7 @@ print(f"on {len(OTHER_WORDS)} written in other words: catches {sum(map(abstains,
 # And it must not count an answer as a refusal: none of the notes' own chunks, which a model
 # may copy into its reply, may hold one of the phrases.
 print(f"the check on the notes' {len(chunks)} chunks, none a refusal: counts {sum(map(abstains, chunks))}")
-for name, template in PROMPTS.items():
-    replies = answers(template, unanswerable)
+for name, replies in answers(unanswerable).items():
     # The phrases can match an answer too ("if you don't have a rice cooker"): read every one counted.
     counted = [reply for reply in replies if abstains(reply)]
     n, abstained = len(replies), len(counted)

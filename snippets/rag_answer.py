@@ -27,22 +27,26 @@ def prompt(question, hits=None):
     return f"Notes:\n{notes}\n\nQuestion: {question}\nAnswer with a short phrase from the notes."
 
 
-def answers(prompts):
-    """Greedy replies of up to 20 tokens, in batches of similar length (batched.py)."""
+def answers(prompts, groups):
+    """Greedy replies of up to 20 tokens, all in one call, in batches of similar length
+    (batched.py): the prompts of a group share the start they have in common, read once (here,
+    the prompts given the same first chunk; and the prompts without notes, which share only
+    the chat template's start, as does a prompt whose first chunk no other prompt has)."""
     rows = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True)["input_ids"]
             for p in prompts]
-    return greedy(llm, tokenizer, rows, max_new_tokens=20)
+    return greedy(llm, tokenizer, rows, max_new_tokens=20, groups=groups)
 
 
 retrieved = [search(client, t["question"], k=2) for t in tests]
 found = [any(t["answer"] in hit["text"] for hit in hits) for t, hits in zip(tests, retrieved)]
-replies = {"without notes": answers([prompt(t["question"]) for t in tests]),
-           "with 2 chunks": answers([prompt(t["question"], hits) for t, hits in zip(tests, retrieved)])}
+n = len(tests)
+both = answers([prompt(t["question"]) for t in tests] + [prompt(t["question"], hits) for t, hits in zip(tests, retrieved)],
+               groups=[None] * n + [hits[0]["text"] for hits in retrieved])
+replies = {"without notes": both[:n], "with 2 chunks": both[n:]}
 # A reply is right when it contains the pattern (a curly apostrophe read as a straight one).
 right = {name: [re.search(t["expect"], r.replace("\u2019", "'"), re.IGNORECASE) is not None for t, r in zip(tests, rs)]
          for name, rs in replies.items()}
 
-n = len(tests)
 print(f"{n} questions about the notes; a reply is right when it contains the question's pattern")
 for name, verdicts in right.items():
     print(f"  {name:14} right {sum(verdicts):2}/{n} {interval(sum(verdicts), n)}")
