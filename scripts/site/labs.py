@@ -22,6 +22,20 @@ __all__ = ["discover", "parse_expected", "outputs_text", "notebook", "build", "a
 # What ``decorate`` parses with (its html.parser comes with Python): part of its cache key.
 PARSER = [sys.version, *(metadata.version(name) for name in ("beautifulsoup4", "soupsieve"))]
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# What a lab's page shows after its last cell, by the page: the next-token playground (the
+# markup the next-token page includes) on the generation lab, whose outputs come from the same
+# model file. A heading and a line to say what it is; the next-token page says the rest.
+PLAYGROUND = Path(__file__).with_name("playground.html")
+AFTER_THE_LAST_CELL = {
+    "labs/generation.ipynb": (
+        '<h2 id="try-the-model-in-your-browser">Try the model in your browser</h2>\n'
+        "<p>The next-token page's playground, here too: SmolLM2 from the same 4-bit file as this lab's "
+        "outputs, run in this page by llama.cpp compiled to WebAssembly. Set the temperature, top-k and "
+        "top-p of the cells above and watch which tokens survive (greedy: the button that adds the most "
+        "likely token). Nothing loads until you click; what it is, and its licences, are "
+        "<a href=\"../../llms/next-token/#try-the-real-model-in-your-browser\">on "
+        "the next-token page</a>.</p>\n", PLAYGROUND),
+}
 
 
 def discover(where: Project | Path) -> list[Path]:
@@ -148,8 +162,9 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
     """A rendered lab page, finished: a download button on top (under a failed check's
     warning, while serving), code cells shown as the site's code blocks, the provenance line
     under each output, the code and outputs left out of the search index so prose is found
-    first (the index is downloaded whole on a first visit), and
-    no script that would reach another host (nbconvert's MathJax and Mermaid loaders)."""
+    first (the index is downloaded whole on a first visit),
+    no script that would reach another host (nbconvert's MathJax and Mermaid loaders), and
+    what ``AFTER_THE_LAST_CELL`` adds to its page (the playground, on the generation lab)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
@@ -169,6 +184,9 @@ def decorate(html: str, src_uri: str, provenance_html: str, warning_html: str = 
         if provenance_html:  # below the output row (a flex box), not beside it
             (area.find_parent("div", class_="jp-Cell-outputWrapper") or area).insert_after(
                 BeautifulSoup(provenance_html, "html.parser"))
+    if src_uri in AFTER_THE_LAST_CELL:  # site markup, added after the notebook's prose was sanitized
+        intro, widget = AFTER_THE_LAST_CELL[src_uri]
+        soup.append(BeautifulSoup(intro + widget.read_text(encoding="utf-8"), "html.parser"))
     link = BeautifulSoup(warning_html + download_link(src_uri), "html.parser")
     title = soup.find("h1")
     if title:
@@ -236,5 +254,6 @@ def code_block(soup, editor, block_id: str):
 def finished(cache: Path, html: str, src_uri: str, provenance_html: str, warning_html: str = "") -> str:
     """``decorate``, cached on its inputs: parsing a rendered notebook takes tens of
     milliseconds a page, and a warm build renders the same notebooks again."""
-    inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__), *PARSER]
+    inputs = [html, src_uri, provenance_html, warning_html, memo.source_of(__file__),
+              PLAYGROUND.read_text(encoding="utf-8"), *PARSER]
     return memo.text(cache, "lab-pages", inputs, lambda: decorate(html, src_uri, provenance_html, warning_html))

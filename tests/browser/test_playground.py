@@ -12,6 +12,7 @@ from tests.browser.conftest import Watcher, axe_violations
 from tests.conftest import REPO
 
 PAGE = "llms/next-token/"
+LAB = "labs/generation/"  # the lab that shows the same playground
 ASSETS = "assets/playground/"
 TOLERANCE = 0.02  # what the page states: another engine, so not the same digits
 LOG_TOLERANCE = 0.25  # and, for printed probabilities of 0.010 and more, at most 28% apart as a ratio
@@ -48,21 +49,26 @@ def playground_requests(page):
     return seen
 
 
-@pytest.fixture(scope="module")
-def loaded(browser, site):
-    """One page with the model loaded (it takes seconds), shared by the agreement tests, and
-    watched for requests to other hosts and console errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def load_on(context, site, path):
+    """A page of the site with the playground's model loaded (it takes seconds), watched for
+    requests to other hosts and console errors."""
     page = context.new_page()
     page.watcher = Watcher(page, site)
-    page.goto(site + PAGE, wait_until="networkidle")
+    page.goto(site + path, wait_until="networkidle")
     page.get_by_role("button", name=re.compile("Load the model")).click()
     page.wait_for_selector(".playground.playground-ready", timeout=180_000)
     page.wait_for_function("document.querySelector('.playground').dataset.shown >= 1", timeout=60_000)
     # Chromium reports the model's download as aborted once wllama's download worker is done
     # with it, though the file arrived whole (the model answers from it): not a failure.
     page.watcher.failed = [f for f in page.watcher.failed if not (".gguf" in f and "ERR_ABORTED" in f)]
-    yield page
+    return page
+
+
+@pytest.fixture(scope="module")
+def loaded(browser, site):
+    """The next-token page with the model loaded, shared by the agreement tests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield load_on(context, site, PAGE)
     context.close()
 
 
@@ -116,8 +122,27 @@ def test_nothing_of_the_model_loads_before_the_click(page, site):
 
 @pytest.mark.parametrize("prompt", list(printed()["tops"]))
 def test_top_10_agrees_with_the_printed_output(loaded, prompt):
+    assert_agrees(shown(loaded, top=20, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1), prompt)
+
+
+def test_the_generation_lab_has_the_same_playground(browser, site):
+    """Reused on the generation lab's page (scripts/site/labs.py): there too it loads from this
+    site only, and agrees with what the next-token page prints."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = load_on(context, site, LAB)
+        prompt = next(iter(printed()["tops"]))
+        assert_agrees(shown(page, top=20, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1), prompt)
+        page.get_by_role("link", name="on the next-token page").click()  # where it says what it is
+        page.wait_for_url(re.compile(re.escape(PAGE)))
+        page.watcher.assert_clean()
+    finally:
+        context.close()
+
+
+def assert_agrees(got, prompt):
+    """The engine's top 20 (token, p, p after the settings) against what next_token_llm.out prints."""
     want = printed()["tops"][prompt]
-    got = shown(loaded, top=20, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1)
     got_p = {token: p for token, p, _ in got}
     assert all(token in got_p for token, _ in want), f"a printed token is not in this engine's top 20: {got}"
     differences = {token: abs(p - got_p[token]) for token, p in want}
