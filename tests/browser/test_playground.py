@@ -127,12 +127,15 @@ def test_top_10_agrees_with_the_printed_output(loaded, prompt):
 
 def test_the_generation_lab_has_the_same_playground(browser, site):
     """Reused on the generation lab's page (scripts/site/labs.py): there too it loads from this
-    site only, and agrees with what the next-token page prints."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    site only, and agrees with what the next-token page prints; loaded, in the dark scheme (the
+    next-token page's tests use the light one), it passes axe."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
     try:
         page = load_on(context, site, LAB)
         prompt = next(iter(printed()["tops"]))
         assert_agrees(shown(page, top=20, chat=False, prompt=prompt, temperature=1, top_k=0, top_p=1), prompt)
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        assert axe_violations(page) == []
         page.get_by_role("link", name="on the next-token page").click()  # where it says what it is
         page.wait_for_url(re.compile(re.escape(PAGE)))
         page.watcher.assert_clean()
