@@ -1,25 +1,31 @@
 """Greedy replies to many prompts at once, as a server batches requests. Prompts that begin
 alike (a system prompt, worked examples) share that start: the model reads it once, and every
-row gets a copy of its KV cache. Given groups (questions given the same retrieved passage),
-each group's start is read once, and rows of different groups still share a batch. The rest
-of each prompt is padded on the left, so every row ends where its reply starts.
+row attends to that one copy of its keys and values. Given groups (questions given the same
+retrieved passage), each group's start is read once, and rows of different groups still share a
+batch. The rest of each prompt is padded on the left, so every row ends where its reply starts.
 
 Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
 import os
+from contextlib import contextmanager
 
 import torch
-from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StaticCache
+from transformers import AttentionInterface, DynamicCache, LogitsProcessor, LogitsProcessorList
+from transformers.cache_utils import Cache, StaticLayer
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
 # SmolLM2 has 9 query heads and 3 key/value heads (grouped-query attention). On a CPU, transformers
-# copies each key/value head 3 times before attending unless told to let PyTorch attend to the
-# groups directly: the same scores, without copying the whole cache at every token.
+# copies each key/value head 3 times before attending with PyTorch's SDPA (reading starts, training)
+# unless told to let it attend to the groups directly: the same scores, without the copies.
 os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
-# What one batch may hold. Its cache: rows x their length in tokens, each token 30 layers x keys
-# and values x 192 numbers, 46 KB in float32 (30,000 tokens: 1.4 GB; the starts read once are
-# kept besides, for the whole call). The tokens it reads in its first step, every row its own
-# prompt at once: that step's work space grows with them. And its padding: every row is padded
-# to the longest, and padding costs as much to read as a token.
-CACHE_BUDGET, READ_BUDGET, MAX_PADDING = 30_000, 8_000, 0.2
+# What one batch may hold. Its cache: rows x their own tokens (the starts are kept once, apart),
+# each token 30 layers x keys and values x 192 numbers, 46 KB in float32 (30,000 tokens: 1.4 GB).
+# The tokens it reads in its first step, every row its own prompt at once: that step's work space
+# grows with them, and its attention scores with them times every place they may look at (start,
+# own tokens, reply): 4,000,000 of them per head, 144 MB for the 9 heads of a layer, about three
+# such at once (attend_starts_once): 0.4 GB. The starts, read once, are kept besides for the whole
+# call. And its padding: every row is padded to the longest, and padding costs as much to read as a token.
+CACHE_BUDGET, READ_BUDGET, SCORES_BUDGET, MAX_PADDING = 30_000, 8_000, 4_000_000, 0.2
 # But one more batch costs too: each step of its reply reads all the weights, however few its rows.
 # On one thread here a step of one row took 71 ms, as long as reading 20 tokens of prompt in a
 # batch (3.4 ms each), so a batch may pad 20 tokens more for each step its reply may take.
@@ -82,14 +88,15 @@ class PerRow(LogitsProcessor):
 
 def by_budget(order, start, read, steps=0):
     """Consecutive runs of `order` (shortest first), each as many rows as fit the budgets: its
-    cache, rows x (the longest `start(i)` + the longest `read(i)` + `steps` of reply) tokens; its
-    first step's reading, rows x the longest `read(i)`; and the padding of what it reads, at
-    most MAX_PADDING times the tokens the rows really read, plus what another batch of `steps`
-    steps would cost (STEP_COST). (Padding in the starts costs cache, and attention at each step.)"""
+    cache, rows x (the longest `read(i)` + `steps` of reply) tokens; its first step's reading,
+    rows x the longest `read(i)`, and its scores, that x (the longest `start(i)` + `read(i)` +
+    `steps`); and the padding of what it reads, at most MAX_PADDING times the tokens the rows
+    really read, plus what another batch of `steps` steps would cost (STEP_COST)."""
     part, real, wide, long = [], 0, 0, 0
     for i in order:
         rows, more, wider, longer = len(part) + 1, real + read(i), max(wide, start(i)), max(long, read(i))
-        if part and (rows * (wider + longer + steps) > CACHE_BUDGET or rows * longer > READ_BUDGET
+        if part and (rows * (longer + steps) > CACHE_BUDGET or rows * longer > READ_BUDGET
+                     or rows * longer * (wider + longer + steps) > SCORES_BUDGET
                      or rows * longer - more > MAX_PADDING * more + STEP_COST * steps):
             yield part
             part, more, wider, longer = [], read(i), start(i), read(i)
@@ -105,38 +112,116 @@ def read_starts(model, starts, pad_id):
     starts, read = sorted(set(starts), key=len), {}
     for part in by_budget(range(len(starts)), lambda i: 0, lambda i: len(starts[i])):
         batch = left_padded([list(starts[i]) for i in part], pad_id)
-        layers = model(**batch, logits_to_keep=1).cache.layers if batch["input_ids"].shape[1] else ()  # no scores needed
+        # Read without the scores of the next token: only the cache is kept.
+        layers = model(**batch, logits_to_keep=1).cache.layers if batch["input_ids"].shape[1] else ()
         for row, i in enumerate(part):
             own = slice(batch["input_ids"].shape[1] - len(starts[i]), None)
             read[starts[i]] = [(kv.keys[row, :, own].clone(), kv.values[row, :, own].clone()) for kv in layers]
     return read
 
 
+class StartsOnce(StaticLayer):
+    """One layer's cache for a batch whose rows begin with starts read already (read_starts):
+    each distinct start's keys and values kept once, however many rows begin with it, and each
+    row's own tokens (the rest of its prompt, then its reply) in a fixed-size place, where the
+    model writes each new token (transformers' growing DynamicCache copies itself at every token).
+    To the mask and to generate() it looks like one cache of `length` places: the rows' starts,
+    right-aligned in the first `width`, then their own tokens. (Built on transformers'
+    StaticLayer and its registries of attentions and masks, as of 5.24.0.)"""
+
+    def __init__(self, starts, width, length, like):
+        super().__init__(max_cache_len=length)
+        self.starts, self.width = starts, width  # [(rows, keys, values)], each start with the rows that begin with it
+        self.keys = torch.zeros((len(like), like.shape[1], length - width, like.shape[2]), dtype=like.dtype)
+        self.values = torch.zeros_like(self.keys)
+        self.batch_size, self.num_heads, self.is_initialized = len(like), like.shape[1], True
+        self.device, self.cumulative_length = like.device, torch.tensor(width, device=like.device)
+
+    def update(self, keys, values, *args, **kwargs):
+        """Writes the new tokens in place; gives itself to attend_starts_once as keys and values."""
+        places = torch.arange(keys.shape[-2], device=self.device) + self.cumulative_length - self.width
+        self.keys.index_copy_(2, places, keys)
+        self.values.index_copy_(2, places, values)
+        self.cumulative_length.add_(keys.shape[-2])
+        return self, self
+
+    def _kept_apart(self, *args, **kwargs):
+        raise NotImplementedError("StartsOnce keeps each start apart from its rows: greedy() needs none of this")
+
+    reset = crop = reorder_cache = batch_select_indices = batch_repeat_interleave = offload = prefetch = _kept_apart
+
+
+def attend_starts_once(module, query, key, value, attention_mask, scaling=None, **kwargs):
+    """Attention that reads each start once for all the rows that begin with it (cascade
+    attention): for those rows, scores against the start and against each row's own tokens, one
+    softmax over both: the same sums as if the start were copied into every row. Any other cache: PyTorch's
+    own attention (SDPA), as transformers gives it."""
+    if not isinstance(key, StartsOnce):
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, **kwargs)
+    assert attention_mask is not None and attention_mask.dtype == torch.bool, "expects transformers' boolean SDPA mask"
+    rows, heads, length, size = query.shape
+    kv_heads = key.keys.shape[1]
+    per_head = heads // kv_heads * length  # each key/value head's queries, its 3 query heads' in a row
+    query = query.reshape(rows, kv_heads, per_head, size) * scaling
+    own = torch.matmul(query, key.keys.transpose(2, 3))  # each row against its own tokens
+    hidden = ~attention_mask[:, :, :, key.width:].unsqueeze(2)  # padding, and places not yet written
+    # Hidden places get the lowest float, not minus infinity: a padding query that sees nothing
+    # (no start) gets finite weights, as in SDPA, and its NaN never reaches the next layer.
+    lowest = torch.finfo(own.dtype).min
+    own = own.view(rows, kv_heads, -1, length, own.shape[-1]).masked_fill(hidden, lowest).flatten(2, 3)
+    out = torch.empty_like(query)
+    for which, start_keys, start_values in key.starts:  # its rows' queries, all at once, against the start
+        count, start_length = len(which), start_keys.shape[1]
+        asked = query[which].transpose(0, 1).reshape(kv_heads, count * per_head, size)
+        shared = torch.bmm(asked, start_keys.transpose(1, 2)).view(kv_heads, count, per_head, start_length)
+        weights = torch.cat([shared.transpose(0, 1), own[which]], -1).softmax(-1)
+        on_start, on_own = weights.split([start_length, own.shape[-1]], -1)
+        on_start = on_start.transpose(0, 1).reshape(kv_heads, count * per_head, start_length)
+        from_start = torch.bmm(on_start, start_values).view(kv_heads, count, per_head, size).transpose(0, 1)
+        out[which] = from_start + torch.matmul(on_own, key.values[which])
+    return out.view(rows, heads, length, size).transpose(1, 2).contiguous(), None
+
+
+def always_a_mask(*args, **kwargs):
+    """transformers' SDPA mask, never left out: SDPA may be told "causal" instead, but
+    attend_starts_once needs the mask itself."""
+    return sdpa_mask(*args, **{**kwargs, "allow_is_causal_skip": False})
+
+
+AttentionInterface.register("starts_once", attend_starts_once)
+AttentionMaskInterface.register("starts_once", always_a_mask)
+
+
+@contextmanager
+def attending(model, name):
+    """Inside the block the model attends with `name`, a registered attention; after it, as before."""
+    config = model.config
+    was, config._attn_implementation = config._attn_implementation, name
+    try:
+        yield
+    finally:
+        config._attn_implementation = was
+
+
 def starts_cache(model, starts, read, width, length):
-    """A cache of fixed size for a batch whose rows begin with `starts`: each start's KV copied
-    into its row's first `width` places, on their right (padding, masked, on their left). The
-    model writes each new token into its place, where transformers' growing DynamicCache copies
-    itself at every token. (Filling it by hand uses StaticCache's internals, as of 5.24.0.)"""
-    cache = StaticCache(config=model.config, max_cache_len=length)
-    if width:
-        config = model.config
-        shape = (len(starts), config.num_key_value_heads, 0, config.head_dim)
-        for layer, place in enumerate(cache.layers):
-            empty = torch.empty(shape, dtype=model.dtype)
-            place.lazy_initialization(empty, empty)  # zeros of the cache's size and type
-            for row, own in enumerate(starts):
-                if own:
-                    place.keys[row, :, width - len(own):width], place.values[row, :, width - len(own):width] = \
-                        read[own][layer]
-            place.cumulative_length.fill_(width)
-    return cache
+    """A cache for a batch whose rows begin with `starts`: each distinct start kept once (StartsOnce)."""
+    rows_of = {}
+    for row, own in enumerate(starts):
+        rows_of.setdefault(own, []).append(row)
+    config = model.config
+    like = torch.empty((len(starts), config.num_key_value_heads, config.head_dim), dtype=model.dtype)
+    empty = torch.empty((config.num_key_value_heads, 0, config.head_dim), dtype=model.dtype)
+    return Cache(layers=[StartsOnce([(torch.tensor(which), *(read[own][layer] if own else (empty, empty)))
+                                     for own, which in rows_of.items()], width, length, like)
+                         for layer in range(config.num_hidden_layers)])
 
 
 def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, groups=None):
     """The greedy reply to each row of prompt ids, in the rows' order. Rows begin alike: the start
     they share is read once. `groups` (a key per row) says among which rows to look for one:
     each group's shared start is read once (a retrieved passage shared by several questions),
-    and rows of different groups still go in one batch, each row's start padded on its left.
+    and rows of different groups still go in one batch, each row's start padded on its left (in
+    the ids and the mask: the cache keeps each start once, unpadded).
     Without it, all rows are one group. `start` is a start read already (read_start) and kept across calls.
     Rows of similar length go together, as many as the budgets allow: little of a batch is padding,
     and the batches are few (the CPU does larger matrix products faster per row). A
@@ -175,7 +260,7 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, g
             # Eagerly: outlines-core masks the logits with a kernel it torch.compile()s on first
             # use, about 20 s of compiling on a CPU in every fresh run, for a mask that eager
             # PyTorch applies just the same.
-            with torch.compiler.set_stance("force_eager"):
+            with torch.compiler.set_stance("force_eager"), attending(model, "starts_once"):
                 output = model.generate(
                     input_ids=torch.cat([before["input_ids"], rest["input_ids"]], 1),
                     attention_mask=torch.cat([before["attention_mask"], rest["attention_mask"]], 1),

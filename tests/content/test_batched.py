@@ -40,6 +40,8 @@ read = []
 model.register_forward_pre_hook(lambda _, args, kwargs: read.append(kwargs["input_ids"].numel()), with_kwargs=True)
 calls, by_budget = [], batched.by_budget
 batched.by_budget = lambda *args: calls.append(list(by_budget(*args))) or calls[-1]  # the batches each call made
+kept_once, update = [], batched.StartsOnce.update
+batched.StartsOnce.update = lambda self, *a, **k: kept_once.append(len(self.starts)) or update(self, *a, **k)
 grouped = greedy(model, tokenizer, rows, 12, groups=[note for note, _ in ASKED])
 mixed = any(len({ASKED[i][0] for i in part}) > 1 for part in calls[-1])  # the last call: the replies' batches
 grouped_read, read[:] = sum(read), []
@@ -55,9 +57,15 @@ def alone(row):
     return tokenizer.decode(ids[0, len(row):], skip_special_tokens=True).strip()
 
 
+# Plain text, no chat template: rows that share no start at all, of different lengths (padded).
+plain = [tokenizer(text)["input_ids"] for text in ("The capital of France is", "Two plus two is four, and three plus")]
+no_start = greedy(model, tokenizer, plain, 12)
+no_start_alone = [alone(row) for row in plain]
 alone = [alone(row) for row in rows]
 print("grouped replies as alone:", grouped == alone, "one group's as alone:", one_group == alone)
+print("no start, replies as alone:", no_start == no_start_alone, no_start)
 print("rows of different groups in one batch:", mixed)
+print("most starts kept apart in one batch's cache:", max(kept_once))  # each read once, not copied per row
 print("positions read (padding too), grouped:", grouped_read, "one group:", one_group_read)
 '''
 
@@ -75,6 +83,8 @@ def test_groups_read_less_and_reply_the_same(tmp_path):
 
     out = result.stdout.decode()
     assert "grouped replies as alone: True one group's as alone: True" in out, out + result.stderr[-2000:]
+    assert "no start, replies as alone: True" in out, out
     assert "rows of different groups in one batch: True" in out, out
+    assert "most starts kept apart in one batch's cache: 3" in out, out  # the two notes and no note
     grouped, one_group = (int(n) for n in out.split("positions read (padding too), grouped:")[1].split("one group:"))
     assert grouped < one_group, out
