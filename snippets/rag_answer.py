@@ -19,8 +19,8 @@ client = open_notes_db()
 
 
 def prompt(question, hits=None):
-    """The question with the same instruction, alone or after the retrieved notes (then the
-    instruction says "from the notes")."""
+    """The question after "Question: ", with the same instruction, alone or after the retrieved
+    notes (then the instruction says "from the notes")."""
     if hits is None:
         return f"Question: {question}\nAnswer with a short phrase."
     notes = "\n\n".join(hit["text"] for hit in hits)
