@@ -7,6 +7,7 @@ batch. The rest of each prompt is padded on the left, so every row ends where it
 Imported by the snippets that ask SmolLM2 many things (tools, RAG, fine-tuning); save it beside them."""
 import os
 from contextlib import contextmanager
+from itertools import groupby
 
 import torch
 from transformers import AttentionInterface, DynamicCache, LogitsProcessor, LogitsProcessorList
@@ -125,17 +126,17 @@ class StartsOnce(StaticLayer):
     each distinct start's keys and values kept once, however many rows begin with it, and each
     row's own tokens (the rest of its prompt, then its reply) in a fixed-size place, where the
     model writes each new token (transformers' growing DynamicCache copies itself at every token).
-    To the mask and to generate() it looks like one cache of `length` places: the rows' starts,
-    right-aligned in the first `width`, then their own tokens. (Built on transformers'
-    StaticLayer and its registries of attentions and masks, as of 5.24.0.)"""
+    To the mask and to generate() it looks like one cache of `width` plus `own`'s places: the
+    rows' starts, right-aligned in the first `width`, then their own tokens. (Built on
+    transformers' StaticLayer and its registries of attentions and masks, as of 5.24.0.)"""
 
-    def __init__(self, starts, width, length, like):
-        super().__init__(max_cache_len=length)
-        self.starts, self.width = starts, width  # [(rows, keys, values)], each start with the rows that begin with it
-        self.keys = torch.zeros((len(like), like.shape[1], length - width, like.shape[2]), dtype=like.dtype)
-        self.values = torch.zeros_like(self.keys)
-        self.batch_size, self.num_heads, self.is_initialized = len(like), like.shape[1], True
-        self.device, self.cumulative_length = like.device, torch.tensor(width, device=like.device)
+    def __init__(self, starts, width, own):
+        """`starts`: [(rows, keys, values)], each start with the slice of rows that begin with it;
+        `own`: the place for the rows' own tokens, zeros (rows, key/value heads, places, head size)."""
+        super().__init__(max_cache_len=width + own.shape[2])
+        self.starts, self.width, self.keys, self.values = starts, width, own, torch.zeros_like(own)
+        self.batch_size, self.num_heads, self.is_initialized = own.shape[0], own.shape[1], True
+        self.device, self.cumulative_length = own.device, torch.tensor(width, device=own.device)
 
     def update(self, keys, values, *args, **kwargs):
         """Writes the new tokens in place; gives itself to attend_starts_once as keys and values."""
@@ -171,7 +172,7 @@ def attend_starts_once(module, query, key, value, attention_mask, scaling=None, 
     own = own.view(rows, kv_heads, -1, length, own.shape[-1]).masked_fill(hidden, lowest).flatten(2, 3)
     out = torch.empty_like(query)
     for which, start_keys, start_values in key.starts:  # its rows' queries, all at once, against the start
-        count, start_length = len(which), start_keys.shape[1]
+        count, start_length = which.stop - which.start, start_keys.shape[1]
         asked = query[which].transpose(0, 1).reshape(kv_heads, count * per_head, size)
         shared = torch.bmm(asked, start_keys.transpose(1, 2)).view(kv_heads, count, per_head, start_length)
         weights = torch.cat([shared.transpose(0, 1), own[which]], -1).softmax(-1)
@@ -203,16 +204,22 @@ def attending(model, name):
         config._attn_implementation = was
 
 
-def starts_cache(model, starts, read, width, length):
-    """A cache for a batch whose rows begin with `starts`: each distinct start kept once (StartsOnce)."""
-    rows_of = {}
-    for row, own in enumerate(starts):
-        rows_of.setdefault(own, []).append(row)
+def starts_cache(model, starts, read, width, places):
+    """A cache for a batch whose rows begin with `starts`, the rows of each start next to each
+    other: each distinct start kept once, with its rows as a slice (StartsOnce: the rows'
+    queries, keys and values are taken as slices, not gathered copies), and `places` for each
+    row's own tokens."""
+    spans, first = [], 0
+    for start, rows in groupby(starts):
+        spans.append((start, slice(first, first + len(list(rows)))))
+        first = spans[-1][1].stop
+    assert len({start for start, _ in spans}) == len(spans), "the rows of each start must be next to each other"
     config = model.config
-    like = torch.empty((len(starts), config.num_key_value_heads, config.head_dim), dtype=model.dtype)
-    empty = torch.empty((config.num_key_value_heads, 0, config.head_dim), dtype=model.dtype)
-    return Cache(layers=[StartsOnce([(torch.tensor(which), *(read[own][layer] if own else (empty, empty)))
-                                     for own, which in rows_of.items()], width, length, like)
+    heads, size = config.num_key_value_heads, config.head_dim
+    empty = torch.empty((heads, 0, size), dtype=model.dtype)
+    return Cache(layers=[StartsOnce([(rows, *(read[start][layer] if start else (empty, empty)))
+                                     for start, rows in spans],
+                                    width, torch.zeros((len(starts), heads, places, size), dtype=model.dtype))
                          for layer in range(config.num_hidden_layers)])
 
 
@@ -247,11 +254,11 @@ def greedy(model, tokenizer, rows, max_new_tokens, start=None, processor=None, g
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]) - len(starts[i]))
         texts = {}
         for part in by_budget(order, lambda i: len(starts[i]), lambda i: len(rows[i]) - len(starts[i]), max_new_tokens):
-            width = max(len(starts[i]) for i in part)  # the starts' part of the batch
+            part = sorted(part, key=lambda i: (len(starts[i]), starts[i]))  # the rows of each start together; stable
             before = left_padded([list(starts[i]) for i in part], tokenizer.pad_token_id)
             rest = left_padded([rows[i][len(starts[i]):] for i in part], tokenizer.pad_token_id)
-            n, own = rest["input_ids"].shape
-            cache = starts_cache(model, [starts[i] for i in part], read, width, width + own + max_new_tokens)
+            width, own = before["input_ids"].shape[1], rest["input_ids"].shape[1]  # the starts' part, the rows' own
+            cache = starts_cache(model, [starts[i] for i in part], read, width, own + max_new_tokens)
             constraint = PerRow([processor[i] for i in part]) if isinstance(processor, list) else processor
             if constraint is not None:
                 constraint.reset()  # a new batch: each row's constraint starts again
