@@ -5,7 +5,7 @@ import bm25s
 import numpy as np
 
 from notes_db import chunk, model
-from rates import holm, sign_test, wilson
+from rates import holm, paired_change, sign_test, wilson
 
 data = Path(__file__).parent / "data"
 chunks = [c["text"] for c in chunk((data / "class_notes.md").read_text(encoding="utf-8"))]
@@ -95,7 +95,8 @@ MEASURES = {"any rank": lambda a, b: (a < b, a > b),
             "hit@1": lambda a, b: ((a < 1) & (b >= 1), (a >= 1) & (b < 1)),
             "hit@3": lambda a, b: ((a < 3) & (b >= 3), (a >= 3) & (b < 3))}
 print("\nthe same questions, pair by pair (better or worse for the first method; ties left out;")
-print("p: exact sign test; Holm: p corrected for the four pairs, within each measure):")
+print("p: exact sign test; Holm: p corrected for the four pairs, within each measure; change: the")
+print("first's hit rate minus the second's, and its 95% interval for paired items):")
 position = {name: rank[np.arange(n), answers] for name, rank in results.items()}
 pairs = [("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)"),
          ("hybrid, re-ranked", "hybrid (RRF)")]
@@ -108,7 +109,12 @@ for i, (a, b) in enumerate(pairs):
     print(f"  {a} against {b}:")
     for measure, rows in tested.items():
         (better, worse), p, corrected = rows[i]
-        print(f"    {measure:9} better on {better:2}, worse on {worse:2}, p = {p:.3f}, Holm {corrected:.3f}")
+        line = f"    {measure:9} better on {better:2}, worse on {worse:2}, p = {p:.3f}, Holm {corrected:.3f}"
+        if measure.startswith("hit@"):  # a rate: how much it changes, not only whether
+            k = int(measure[4:])
+            change, low, high = paired_change(list(position[b] < k), list(position[a] < k))
+            line += f", change {change:+.2f} [{low:+.2f}, {high:+.2f}]"
+        print(line)
 fused = position["hybrid (RRF)"]
 
 print("\nwhere the hybrid's top 3 miss the answer (the labelled chunk, and the hybrid's first):")
