@@ -95,8 +95,9 @@ MEASURES = {"any rank": lambda a, b: (a < b, a > b),
             "hit@1": lambda a, b: ((a < 1) & (b >= 1), (a >= 1) & (b < 1)),
             "hit@3": lambda a, b: ((a < 3) & (b >= 3), (a >= 3) & (b < 3))}
 print("\nthe same questions, pair by pair (better or worse for the first method; ties left out;")
-print("p: exact sign test; Holm: p corrected for the four pairs, within each measure; change: the")
-print("first's hit rate minus the second's, and its 95% interval for paired items):")
+print("p: exact sign test; Holm: p corrected for the four pairs, within each measure; change, at")
+print(f"hit@1 and hit@3: the first's hit rate minus the second's over all {n} questions, ties too,")
+print("and its 95% interval for paired items):")
 position = {name: rank[np.arange(n), answers] for name, rank in results.items()}
 pairs = [("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)"),
          ("hybrid, re-ranked", "hybrid (RRF)")]
