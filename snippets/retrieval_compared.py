@@ -74,12 +74,13 @@ results = {"dense (MiniLM)": by_dense, "keyword (BM25)": by_keyword,
            "hybrid (RRF)": ranks(hybrid(by_dense, by_keyword, keyword_scores))}
 results["hybrid, re-ranked"] = reranked(results["hybrid (RRF)"])
 n = len(tests)
+CUTOFFS = {"hit@1": 1, "hit@3": 3}  # the answering chunk among the top k: what a prompt of k chunks gets
 print(f"{n} questions over {len(chunks)} chunks of the class notes; 95% intervals in brackets\n")
-print(f"{'':18}{'hit@1':>20}{'hit@3':>20}{'MRR':>20}")
+print(f"{'':18}" + "".join(f"{name:>20}" for name in [*CUTOFFS, "MRR"]))
 for name, rank in results.items():
     position = rank[np.arange(n), answers]  # where the answering chunk came, per question
     cells = []
-    for k in (1, 3):
+    for k in CUTOFFS.values():
         hits = int((position < k).sum())
         low, high = wilson(hits, n)
         cells.append(f"{hits}/{n} [{low:.2f}-{high:.2f}]")
@@ -91,12 +92,11 @@ for name, rank in results.items():
 
 # Pair by pair, three ways: the answering chunk ranked higher at all (a move from 15th to 12th
 # counts), or brought into the top 1 or the top 3, what a prompt of that many chunks gets.
-MEASURES = {"any rank": lambda a, b: (a < b, a > b),
-            "hit@1": lambda a, b: ((a < 1) & (b >= 1), (a >= 1) & (b < 1)),
-            "hit@3": lambda a, b: ((a < 3) & (b >= 3), (a >= 3) & (b < 3))}
+MEASURES = {"any rank": lambda a, b: (a < b, a > b)} | {
+    name: lambda a, b, k=k: ((a < k) & (b >= k), (a >= k) & (b < k)) for name, k in CUTOFFS.items()}
 print("\nthe same questions, pair by pair (better or worse for the first method; ties left out;")
 print("p: exact sign test; Holm: p corrected for the four pairs, within each measure; change, at")
-print(f"hit@1 and hit@3: the first's hit rate minus the second's over all {n} questions, ties too,")
+print(f"{' and '.join(CUTOFFS)}: the first's hit rate minus the second's over all {n} questions, ties too,")
 print("and its 95% interval for paired items):")
 position = {name: rank[np.arange(n), answers] for name, rank in results.items()}
 pairs = [("hybrid (RRF)", "dense (MiniLM)"), ("hybrid (RRF)", "keyword (BM25)"), ("keyword (BM25)", "dense (MiniLM)"),
@@ -111,8 +111,8 @@ for i, (a, b) in enumerate(pairs):
     for measure, rows in tested.items():
         (better, worse), p, corrected = rows[i]
         line = f"    {measure:9} better on {better:2}, worse on {worse:2}, p = {p:.3f}, Holm {corrected:.3f}"
-        if measure.startswith("hit@"):  # a rate: how much it changes, not only whether
-            k = int(measure[4:])
+        if measure in CUTOFFS:  # a rate: how much it changes, not only whether
+            k = CUTOFFS[measure]
             change, low, high = paired_change(list(position[b] < k), list(position[a] < k))
             line += f", change {change:+.2f} [{low:+.2f}, {high:+.2f}]"
         print(line)
